@@ -1,0 +1,292 @@
+//! The float reference model: one LTC spiking layer and a liquid readout (algorithm.md
+//! sections 1-2), its one-step backward pass (section 5), in f64.
+//!
+//! Written operation by operation in the order the hardware computes, so that the fixed-point
+//! golden model can mirror it line for line. Previous-step state (u, s, b, o) is a constant of
+//! the backward pass: no gradient crosses a time step (FPTT, K = 1).
+
+use crate::model::{Layout, Shape, Tensor, ADAPT_STRENGTH, THRESHOLD_BASE};
+use crate::surrogate::{sigmoid, SpikeFn};
+
+/// The state one stream carries from step to step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamState {
+    /// Membrane after reset, H.
+    pub u: Vec<f64>,
+    /// Spikes, H (0 or 1 under [`SpikeFn::Heaviside`]).
+    pub s: Vec<f64>,
+    /// Adaptation, H.
+    pub b: Vec<f64>,
+    /// Readout, C.
+    pub o: Vec<f64>,
+}
+
+impl StreamState {
+    /// The deterministic initial state: u = 0, s = 0, b = b0, o = 0 (decision 2).
+    pub fn initial(shape: Shape) -> Self {
+        Self {
+            u: vec![0.0; shape.hidden],
+            s: vec![0.0; shape.hidden],
+            b: vec![THRESHOLD_BASE; shape.hidden],
+            o: vec![0.0; shape.outputs],
+        }
+    }
+}
+
+/// Everything one forward step computed, kept for its backward pass.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// Input x_t, I.
+    pub x: Vec<f64>,
+    /// Input current I_t, H.
+    pub current: Vec<f64>,
+    /// Integration rate alpha_t, H.
+    pub alpha: Vec<f64>,
+    /// Adaptation retention rho_t, H.
+    pub rho: Vec<f64>,
+    /// Adaptation b_t, H.
+    pub b: Vec<f64>,
+    /// Threshold theta_t, H.
+    pub theta: Vec<f64>,
+    /// Pre-reset membrane v_t, H.
+    pub v: Vec<f64>,
+    /// Spikes s_t, H.
+    pub s: Vec<f64>,
+    /// Membrane after reset u_t, H.
+    pub u: Vec<f64>,
+    /// Readout drive J_t, C.
+    pub j: Vec<f64>,
+    /// Readout rate alpha^o_t, C.
+    pub alpha_o: Vec<f64>,
+    /// Readout o_t, C.
+    pub o: Vec<f64>,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    // Four partial sums let the compiler vectorise; the order is fixed, so results are
+    // deterministic on every machine.
+    let mut acc = [0.0f64; 4];
+    let chunks = a.len() / 4;
+    for k in 0..chunks {
+        for l in 0..4 {
+            acc[l] += a[4 * k + l] * b[4 * k + l];
+        }
+    }
+    let mut tail = 0.0;
+    for k in 4 * chunks..a.len() {
+        tail += a[k] * b[k];
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// y += a * x
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// Borrowed views of every parameter tensor.
+struct Views<'a> {
+    w_in: &'a [f64],
+    w_rec: &'a [f64],
+    b_i: &'a [f64],
+    w_m: &'a [f64],
+    c_m: &'a [f64],
+    w_a: &'a [f64],
+    c_a: &'a [f64],
+    w_o: &'a [f64],
+    c_o: &'a [f64],
+    w_ot: &'a [f64],
+    c_ot: &'a [f64],
+}
+
+impl<'a> Views<'a> {
+    fn new(layout: &Layout, p: &'a [f64]) -> Self {
+        let t = |x| &p[layout.range(x)];
+        Self {
+            w_in: t(Tensor::WIn),
+            w_rec: t(Tensor::WRec),
+            b_i: t(Tensor::BI),
+            w_m: t(Tensor::WM),
+            c_m: t(Tensor::CM),
+            w_a: t(Tensor::WA),
+            c_a: t(Tensor::CA),
+            w_o: t(Tensor::WO),
+            c_o: t(Tensor::CO),
+            w_ot: t(Tensor::WOt),
+            c_ot: t(Tensor::COt),
+        }
+    }
+}
+
+/// One forward step of one stream: fills `tr` from the previous state `st` and input `x`.
+pub fn forward(layout: &Layout, params: &[f64], spike: SpikeFn, st: &StreamState, x: &[f64], tr: &mut Trace) {
+    let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+    assert_eq!(x.len(), ni, "input width");
+    let p = Views::new(layout, params);
+    let resize = |v: &mut Vec<f64>, n| {
+        v.clear();
+        v.resize(n, 0.0)
+    };
+    tr.x.clear();
+    tr.x.extend_from_slice(x);
+    for v in [&mut tr.current, &mut tr.alpha, &mut tr.rho, &mut tr.b, &mut tr.theta, &mut tr.v, &mut tr.s, &mut tr.u] {
+        resize(v, h);
+    }
+    for v in [&mut tr.j, &mut tr.alpha_o, &mut tr.o] {
+        resize(v, c);
+    }
+
+    // I = W_in x + W_rec s_prev + b_I
+    for n in 0..h {
+        tr.current[n] = dot(&p.w_in[n * ni..(n + 1) * ni], x) + dot(&p.w_rec[n * h..(n + 1) * h], &st.s) + p.b_i[n];
+    }
+    // alpha = sigma(W_m [I; u_prev] + c_m), rho = sigma(W_a [I; b_prev] + c_a)
+    for n in 0..h {
+        let wm = &p.w_m[2 * h * n..2 * h * (n + 1)];
+        let wa = &p.w_a[2 * h * n..2 * h * (n + 1)];
+        let zm = dot(&wm[..h], &tr.current) + dot(&wm[h..], &st.u) + p.c_m[n];
+        let za = dot(&wa[..h], &tr.current) + dot(&wa[h..], &st.b) + p.c_a[n];
+        tr.alpha[n] = sigmoid(zm);
+        tr.rho[n] = sigmoid(za);
+    }
+    // element-wise neuron update
+    for n in 0..h {
+        let b = tr.rho[n] * st.b[n] + (1.0 - tr.rho[n]) * st.s[n];
+        let theta = THRESHOLD_BASE + ADAPT_STRENGTH * b;
+        let v = st.u[n] + tr.alpha[n] * (tr.current[n] - st.u[n]);
+        let s = spike.spike(v - theta);
+        tr.b[n] = b;
+        tr.theta[n] = theta;
+        tr.v[n] = v;
+        tr.s[n] = s;
+        tr.u[n] = (1.0 - s) * v;
+    }
+    // readout: J = W_o s + c_o; alpha^o = sigma(W_ot [J; o_prev] + c_ot); o = o_prev + alpha^o (J - o_prev)
+    for k in 0..c {
+        tr.j[k] = dot(&p.w_o[k * h..(k + 1) * h], &tr.s) + p.c_o[k];
+    }
+    for k in 0..c {
+        let w = &p.w_ot[2 * c * k..2 * c * (k + 1)];
+        tr.alpha_o[k] = sigmoid(dot(&w[..c], &tr.j) + dot(&w[c..], &st.o) + p.c_ot[k]);
+        tr.o[k] = st.o[k] + tr.alpha_o[k] * (tr.j[k] - st.o[k]);
+    }
+}
+
+impl StreamState {
+    /// Take the new state from a finished forward step.
+    pub fn advance(&mut self, tr: &Trace) {
+        self.u.clone_from(&tr.u);
+        self.s.clone_from(&tr.s);
+        self.b.clone_from(&tr.b);
+        self.o.clone_from(&tr.o);
+    }
+}
+
+/// Scratch vectors of the backward pass (kept to avoid allocating every step).
+#[derive(Clone, Debug, Default)]
+pub struct BackwardScratch {
+    dz_o: Vec<f64>,
+    d_j: Vec<f64>,
+    d_s: Vec<f64>,
+    d_v: Vec<f64>,
+    dz_m: Vec<f64>,
+    dz_a: Vec<f64>,
+    d_i: Vec<f64>,
+}
+
+/// One-step backward pass of one stream: adds `scale` x dl/dW to `grad` (flat layout), given
+/// `d_o` = dl/do_t, the step's trace `tr` and the state `prev` the step started from.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    layout: &Layout,
+    params: &[f64],
+    spike: SpikeFn,
+    prev: &StreamState,
+    tr: &Trace,
+    d_o: &[f64],
+    scale: f64,
+    scratch: &mut BackwardScratch,
+    grad: &mut [f64],
+) {
+    let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+    let p = Views::new(layout, params);
+    let sc = scratch;
+    for v in [&mut sc.dz_o, &mut sc.d_j] {
+        v.clear();
+        v.resize(c, 0.0);
+    }
+    for v in [&mut sc.d_s, &mut sc.d_v, &mut sc.dz_m, &mut sc.dz_a, &mut sc.d_i] {
+        v.clear();
+        v.resize(h, 0.0);
+    }
+
+    // readout
+    for k in 0..c {
+        let a = tr.alpha_o[k];
+        sc.dz_o[k] = d_o[k] * (tr.j[k] - prev.o[k]) * a * (1.0 - a);
+        sc.d_j[k] = d_o[k] * a;
+    }
+    for k in 0..c {
+        // d_j += W_ot[:, :C]^T dz_o
+        for r in 0..c {
+            sc.d_j[k] += p.w_ot[2 * c * r + k] * sc.dz_o[r];
+        }
+    }
+    for k in 0..c {
+        // d_s += W_o^T d_j
+        axpy(&mut sc.d_s, sc.d_j[k], &p.w_o[k * h..(k + 1) * h]);
+    }
+
+    // layer, element-wise
+    for n in 0..h {
+        let g = spike.derivative(tr.v[n] - tr.theta[n]);
+        let d_v = sc.d_s[n] * g;
+        let d_b = ADAPT_STRENGTH * -d_v; // d_theta = -d_s g; d_b = beta d_theta
+        let d_rho = d_b * (prev.b[n] - prev.s[n]);
+        let d_alpha = d_v * (tr.current[n] - prev.u[n]);
+        sc.d_v[n] = d_v;
+        sc.dz_m[n] = d_alpha * tr.alpha[n] * (1.0 - tr.alpha[n]);
+        sc.dz_a[n] = d_rho * tr.rho[n] * (1.0 - tr.rho[n]);
+        sc.d_i[n] = d_v * tr.alpha[n];
+    }
+    // d_I += W_m[:, :H]^T dz_m + W_a[:, :H]^T dz_a
+    for n in 0..h {
+        axpy(&mut sc.d_i, sc.dz_m[n], &p.w_m[2 * h * n..2 * h * n + h]);
+        axpy(&mut sc.d_i, sc.dz_a[n], &p.w_a[2 * h * n..2 * h * n + h]);
+    }
+
+    // outer-product gradients, scaled
+    let g = |t: Tensor| layout.range(t);
+    let (r_in, r_rec, r_bi, r_m, r_cm, r_a, r_ca) =
+        (g(Tensor::WIn), g(Tensor::WRec), g(Tensor::BI), g(Tensor::WM), g(Tensor::CM), g(Tensor::WA), g(Tensor::CA));
+    let (r_o, r_co, r_ot, r_cot) = (g(Tensor::WO), g(Tensor::CO), g(Tensor::WOt), g(Tensor::COt));
+    for n in 0..h {
+        let di = scale * sc.d_i[n];
+        axpy(&mut grad[r_in.start + n * ni..r_in.start + (n + 1) * ni], di, &tr.x);
+        axpy(&mut grad[r_rec.start + n * h..r_rec.start + (n + 1) * h], di, &prev.s);
+        grad[r_bi.start + n] += di;
+        let dm = scale * sc.dz_m[n];
+        let row = r_m.start + 2 * h * n;
+        axpy(&mut grad[row..row + h], dm, &tr.current);
+        axpy(&mut grad[row + h..row + 2 * h], dm, &prev.u);
+        grad[r_cm.start + n] += dm;
+        let da = scale * sc.dz_a[n];
+        let row = r_a.start + 2 * h * n;
+        axpy(&mut grad[row..row + h], da, &tr.current);
+        axpy(&mut grad[row + h..row + 2 * h], da, &prev.b);
+        grad[r_ca.start + n] += da;
+    }
+    for k in 0..c {
+        let dj = scale * sc.d_j[k];
+        axpy(&mut grad[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.s);
+        grad[r_co.start + k] += dj;
+        let dz = scale * sc.dz_o[k];
+        let row = r_ot.start + 2 * c * k;
+        axpy(&mut grad[row..row + c], dz, &tr.j);
+        axpy(&mut grad[row + c..row + 2 * c], dz, &prev.o);
+        grad[r_cot.start + k] += dz;
+    }
+}

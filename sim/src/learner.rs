@@ -1,0 +1,135 @@
+//! The interface every backend (float model, fixed-point golden model, emulated or real board)
+//! offers the training loop, and the float model's implementation of it.
+
+use crate::float::{backward, forward, BackwardScratch, StreamState, Trace};
+use crate::fptt::{FpttConfig, FpttState};
+use crate::loss::{step_loss, Target};
+use crate::model::{init_params, Layout, Shape};
+use crate::surrogate::SpikeFn;
+
+/// An online learner over B streams in lockstep on shared weights.
+pub trait Learner {
+    /// Network sizes.
+    fn shape(&self) -> Shape;
+    /// Number of streams B.
+    fn batch(&self) -> usize;
+    /// Put every stream back to the initial neuron state (parameters are kept).
+    fn reset_state(&mut self);
+    /// One time step of all B streams: `inputs` is B x I, `targets` and `weights` one per stream
+    /// (weight 0: no loss for that stream at this step). Writes each stream's readout o_t into
+    /// `outputs` (B x C). With `learn`, makes one FPTT update from the stream-mean gradient.
+    /// Returns the mean step loss over the streams.
+    fn step(&mut self, inputs: &[f64], targets: &[Target], weights: &[f64], learn: bool, outputs: &mut [f64]) -> f64;
+    /// W <- W-bar.
+    fn commit_average(&mut self);
+    /// The current parameters W, flat layout, as f64.
+    fn params(&self) -> Vec<f64>;
+}
+
+/// The float reference model as a [`Learner`].
+pub struct FloatLearner {
+    layout: Layout,
+    params: Vec<f64>,
+    fptt: FpttState,
+    cfg: FpttConfig,
+    spike: SpikeFn,
+    streams: Vec<StreamState>,
+    trace: Trace,
+    scratch: BackwardScratch,
+    grad: Vec<f64>,
+    d_o: Vec<f64>,
+}
+
+impl FloatLearner {
+    /// A learner with seeded initial parameters.
+    pub fn new(shape: Shape, batch: usize, seed: u64, cfg: FpttConfig) -> Self {
+        assert!(batch >= 1, "batch must be at least 1");
+        let layout = Layout::new(shape);
+        let params = init_params(shape, seed);
+        let fptt = FpttState::new(&params);
+        Self {
+            grad: vec![0.0; layout.len()],
+            streams: vec![StreamState::initial(shape); batch],
+            layout,
+            params,
+            fptt,
+            cfg,
+            spike: SpikeFn::Heaviside,
+            trace: Trace::default(),
+            scratch: BackwardScratch::default(),
+            d_o: Vec::new(),
+        }
+    }
+
+    /// The FPTT state (W-bar, lambda, optimiser moments).
+    pub fn fptt_state(&self) -> &FpttState {
+        &self.fptt
+    }
+
+    /// Stream `k`'s neuron state.
+    pub fn stream(&self, k: usize) -> &StreamState {
+        &self.streams[k]
+    }
+}
+
+impl Learner for FloatLearner {
+    fn shape(&self) -> Shape {
+        self.layout.shape
+    }
+
+    fn batch(&self) -> usize {
+        self.streams.len()
+    }
+
+    fn reset_state(&mut self) {
+        let shape = self.layout.shape;
+        self.streams.iter_mut().for_each(|s| *s = StreamState::initial(shape));
+    }
+
+    fn step(&mut self, inputs: &[f64], targets: &[Target], weights: &[f64], learn: bool, outputs: &mut [f64]) -> f64 {
+        let Shape { inputs: ni, outputs: c, .. } = self.layout.shape;
+        let b = self.streams.len();
+        assert_eq!(inputs.len(), b * ni, "inputs must be B x I");
+        assert_eq!(outputs.len(), b * c, "outputs must be B x C");
+        assert!(targets.len() == b && weights.len() == b, "one target and weight per stream");
+        if learn {
+            self.grad.iter_mut().for_each(|g| *g = 0.0);
+        }
+        let mut total_loss = 0.0;
+        let scale = 1.0 / b as f64;
+        for k in 0..b {
+            let st = &mut self.streams[k];
+            forward(&self.layout, &self.params, self.spike, st, &inputs[k * ni..(k + 1) * ni], &mut self.trace);
+            outputs[k * c..(k + 1) * c].copy_from_slice(&self.trace.o);
+            if weights[k] != 0.0 {
+                total_loss += step_loss(&self.trace.o, targets[k], weights[k], &mut self.d_o);
+                if learn {
+                    backward(
+                        &self.layout,
+                        &self.params,
+                        self.spike,
+                        st,
+                        &self.trace,
+                        &self.d_o,
+                        scale,
+                        &mut self.scratch,
+                        &mut self.grad,
+                    );
+                }
+            }
+            st.advance(&self.trace);
+        }
+        if learn {
+            self.fptt.update(&self.cfg, &mut self.params, &mut self.grad);
+        }
+        total_loss * scale
+    }
+
+    fn commit_average(&mut self) {
+        self.fptt.commit_average(&mut self.params);
+    }
+
+    fn params(&self) -> Vec<f64> {
+        self.params.clone()
+    }
+}

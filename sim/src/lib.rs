@@ -1,0 +1,17 @@
+//! Reference models of the FPTT LTC accelerator.
+//!
+//! - [`float`]: the float model of one LTC spiking layer with a liquid readout and its
+//!   one-step backward pass;
+//! - [`fptt`]: the FPTT parameter update (SGD or Adamax);
+//! - [`learner`]: the interface every backend offers the training loop;
+//! - [`tasks`] and [`train`]: the add task and the online training loop.
+
+pub mod float;
+pub mod fptt;
+pub mod learner;
+pub mod loss;
+pub mod model;
+pub mod rng;
+pub mod surrogate;
+pub mod tasks;
+pub mod train;

@@ -1,0 +1,221 @@
+//! What every model of the accelerator shares: sizes, the parameter tensors and their layout
+//! in one flat vector, the neuron constants, and the seeded initialisation.
+//!
+//! The flat layout mirrors the hardware, where the FPTT update streams through every parameter
+//! word once per step regardless of which tensor it belongs to.
+
+use crate::rng::SplitMix64;
+use serde::Serialize;
+use thiserror::Error;
+
+/// Threshold baseline b0 (algorithm.md section 1).
+pub const THRESHOLD_BASE: f64 = 0.1;
+/// Adaptation strength beta: theta = b0 + beta * b.
+pub const ADAPT_STRENGTH: f64 = 1.8;
+
+/// Network sizes: I input channels, H hidden LTC neurons, C outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Shape {
+    /// Input channels I.
+    pub inputs: usize,
+    /// Hidden neurons H.
+    pub hidden: usize,
+    /// Readout units C.
+    pub outputs: usize,
+}
+
+/// An impossible network size.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("impossible network size {inputs}x{hidden}x{outputs}: inputs, hidden and outputs must each be 1..={max}")]
+pub struct ShapeError {
+    inputs: usize,
+    hidden: usize,
+    outputs: usize,
+    max: usize,
+}
+
+impl Shape {
+    /// Largest size of any dimension accepted (keeps the flat layout well inside memory).
+    pub const MAX_DIM: usize = 4096;
+
+    /// A checked shape.
+    pub fn new(inputs: usize, hidden: usize, outputs: usize) -> Result<Self, ShapeError> {
+        let ok = |n: usize| (1..=Self::MAX_DIM).contains(&n);
+        if ok(inputs) && ok(hidden) && ok(outputs) {
+            Ok(Self { inputs, hidden, outputs })
+        } else {
+            Err(ShapeError { inputs, hidden, outputs, max: Self::MAX_DIM })
+        }
+    }
+}
+
+/// The parameter tensors, in storage order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tensor {
+    /// W_in, H x I: input weights.
+    WIn,
+    /// W_rec, H x H: recurrent weights (multiply binary spikes).
+    WRec,
+    /// b_I, H: input-current bias.
+    BI,
+    /// W_m, H x 2H over [I; u_prev]: integration-rate layer.
+    WM,
+    /// c_m, H: integration-rate bias.
+    CM,
+    /// W_a, H x 2H over [I; b_prev]: adaptation-retention layer.
+    WA,
+    /// c_a, H: adaptation-retention bias.
+    CA,
+    /// W_o, C x H: readout weights (multiply binary spikes).
+    WO,
+    /// c_o, C: readout bias.
+    CO,
+    /// W_ot, C x 2C over [J; o_prev]: readout-rate layer.
+    WOt,
+    /// c_ot, C: readout-rate bias.
+    COt,
+}
+
+impl Tensor {
+    /// Every tensor, in storage order.
+    pub const ALL: [Tensor; 11] = [
+        Tensor::WIn,
+        Tensor::WRec,
+        Tensor::BI,
+        Tensor::WM,
+        Tensor::CM,
+        Tensor::WA,
+        Tensor::CA,
+        Tensor::WO,
+        Tensor::CO,
+        Tensor::WOt,
+        Tensor::COt,
+    ];
+
+    /// The name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tensor::WIn => "w_in",
+            Tensor::WRec => "w_rec",
+            Tensor::BI => "b_i",
+            Tensor::WM => "w_m",
+            Tensor::CM => "c_m",
+            Tensor::WA => "w_a",
+            Tensor::CA => "c_a",
+            Tensor::WO => "w_o",
+            Tensor::CO => "c_o",
+            Tensor::WOt => "w_ot",
+            Tensor::COt => "c_ot",
+        }
+    }
+
+    /// (rows, columns); biases are one column.
+    pub fn dims(self, s: Shape) -> (usize, usize) {
+        let (h, i, c) = (s.hidden, s.inputs, s.outputs);
+        match self {
+            Tensor::WIn => (h, i),
+            Tensor::WRec => (h, h),
+            Tensor::WM | Tensor::WA => (h, 2 * h),
+            Tensor::BI | Tensor::CM | Tensor::CA => (h, 1),
+            Tensor::WO => (c, h),
+            Tensor::CO | Tensor::COt => (c, 1),
+            Tensor::WOt => (c, 2 * c),
+        }
+    }
+
+    /// Fan-in of the dense layer the tensor belongs to, for PyTorch-style U(-1/sqrt(fan_in), ..)
+    /// initialisation: the input current is one layer over [x; s_prev] as in the authors' code.
+    fn fan_in(self, s: Shape) -> usize {
+        match self {
+            Tensor::WIn | Tensor::WRec | Tensor::BI => s.inputs + s.hidden,
+            Tensor::WM | Tensor::CM | Tensor::WA | Tensor::CA => 2 * s.hidden,
+            Tensor::WO | Tensor::CO => s.hidden,
+            Tensor::WOt | Tensor::COt => 2 * s.outputs,
+        }
+    }
+}
+
+/// Where each tensor lives in the flat parameter vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The sizes this layout is for.
+    pub shape: Shape,
+    offsets: [usize; 12],
+}
+
+impl Layout {
+    /// The layout of a network of this shape.
+    pub fn new(shape: Shape) -> Self {
+        let mut offsets = [0; 12];
+        for (k, t) in Tensor::ALL.iter().enumerate() {
+            let (r, c) = t.dims(shape);
+            offsets[k + 1] = offsets[k] + r * c;
+        }
+        Self { shape, offsets }
+    }
+
+    /// Total number of parameters.
+    pub fn len(&self) -> usize {
+        self.offsets[11]
+    }
+
+    /// Always false: every shape has parameters.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Index range of a tensor in the flat vector.
+    pub fn range(&self, t: Tensor) -> std::ops::Range<usize> {
+        let k = Tensor::ALL.iter().position(|&x| x == t).expect("tensor in ALL");
+        self.offsets[k]..self.offsets[k + 1]
+    }
+}
+
+/// Seeded initial parameters: every tensor U(-k, k), k = 1/sqrt(fan_in), drawn in storage order
+/// from SplitMix64(seed) (PyTorch's nn.Linear default, made deterministic).
+pub fn init_params(shape: Shape, seed: u64) -> Vec<f64> {
+    let layout = Layout::new(shape);
+    let mut rng = SplitMix64::derive(seed, "params");
+    let mut w = vec![0.0; layout.len()];
+    for t in Tensor::ALL {
+        let k = 1.0 / (t.fan_in(shape) as f64).sqrt();
+        for x in &mut w[layout.range(t)] {
+            *x = rng.uniform_in(-k, k);
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_counts_every_parameter() {
+        let s = Shape::new(2, 64, 1).unwrap();
+        let l = Layout::new(s);
+        // H*I + H*H + H + 2*(2H*H + H) + C*H + C + 2C*C + C
+        assert_eq!(l.len(), 128 + 4096 + 64 + 2 * (8192 + 64) + 64 + 1 + 2 + 1);
+        assert_eq!(l.range(Tensor::WIn), 0..128);
+        assert_eq!(l.range(Tensor::COt).end, l.len());
+    }
+
+    #[test]
+    fn impossible_shapes_are_rejected() {
+        assert!(Shape::new(0, 4, 1).is_err());
+        assert!(Shape::new(1, Shape::MAX_DIM + 1, 1).is_err());
+    }
+
+    #[test]
+    fn init_is_seeded_and_bounded() {
+        let s = Shape::new(3, 8, 2).unwrap();
+        assert_eq!(init_params(s, 5), init_params(s, 5));
+        assert_ne!(init_params(s, 5), init_params(s, 6));
+        let l = Layout::new(s);
+        let w = init_params(s, 5);
+        for t in Tensor::ALL {
+            let k = 1.0 / (t.fan_in(s) as f64).sqrt();
+            assert!(w[l.range(t)].iter().all(|x| x.abs() <= k));
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The online training loop: B sequences at a time in lockstep, one FPTT update per time step,
+//! judged on held-out sequences with frozen weights.
+
+use crate::learner::Learner;
+use crate::loss::Target;
+use crate::rng::SplitMix64;
+use crate::tasks::{AddTask, Sequence};
+use serde::Serialize;
+use std::time::Instant;
+
+/// How the loss at step t is weighted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepWeight {
+    /// w_t = 1.
+    Uniform,
+    /// w_t = (t+1)/T, as the authors weight classification losses.
+    Linear,
+}
+
+impl StepWeight {
+    /// w_t for step t of T.
+    pub fn at(self, t: usize, len: usize) -> f64 {
+        match self {
+            StepWeight::Uniform => 1.0,
+            StepWeight::Linear => (t + 1) as f64 / len as f64,
+        }
+    }
+}
+
+/// What to train on and how long.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TrainPlan {
+    /// Training sequences in total (rounded up to whole batches).
+    pub sequences: usize,
+    /// Held-out sequences for evaluation.
+    pub eval_sequences: usize,
+    /// Seed of the training and held-out data (parameters have their own seed).
+    pub data_seed: u64,
+    /// Loss weighting over the steps.
+    pub step_weight: StepWeight,
+    /// Points on the learning curve (evaluations during training), 0 for none.
+    pub curve_points: usize,
+}
+
+/// One point of the learning curve.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Training sequences seen.
+    pub sequences: usize,
+    /// Held-out MSE at the last step, frozen weights.
+    pub eval_mse: f64,
+}
+
+/// The outcome of a training run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainReport {
+    /// Training sequences actually used (whole batches).
+    pub sequences: usize,
+    /// Held-out MSE at the last step after training.
+    pub eval_mse: f64,
+    /// Weight updates made (one per step per batch of streams).
+    pub updates: u64,
+    /// Seconds spent training (evaluations excluded).
+    pub train_seconds: f64,
+    /// Updates per second.
+    pub steps_per_sec: f64,
+    /// Stream-steps per second (B x steps_per_sec).
+    pub sample_steps_per_sec: f64,
+    /// Learning curve.
+    pub curve: Vec<CurvePoint>,
+}
+
+/// Progress while training.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Sequences trained so far.
+    pub sequences: usize,
+    /// Of this many.
+    pub total: usize,
+    /// Latest held-out MSE, when an evaluation just ran.
+    pub eval_mse: Option<f64>,
+}
+
+/// The held-out set for a plan: independent of the training stream and of B.
+pub fn eval_set(task: &AddTask, plan: &TrainPlan) -> Vec<Sequence> {
+    let mut rng = SplitMix64::derive(plan.data_seed, "add-eval");
+    (0..plan.eval_sequences).map(|_| task.sample(&mut rng)).collect()
+}
+
+/// Run B sequences through the learner in lockstep from the initial state. Returns the squared
+/// error of each sequence's last output against its last target.
+fn run_batch(learner: &mut dyn Learner, seqs: &[&Sequence], learn: bool, weight: StepWeight) -> Vec<f64> {
+    let shape = learner.shape();
+    let (ni, c) = (shape.inputs, shape.outputs);
+    let b = learner.batch();
+    assert_eq!(seqs.len(), b);
+    let len = seqs[0].len();
+    assert!(seqs.iter().all(|s| s.len() == len), "lockstep streams need equal lengths");
+    learner.reset_state();
+    let mut inputs = vec![0.0; b * ni];
+    let mut outputs = vec![0.0; b * c];
+    let mut weights = vec![0.0; b];
+    for t in 0..len {
+        for (k, s) in seqs.iter().enumerate() {
+            inputs[k * ni..(k + 1) * ni].copy_from_slice(&s.inputs[t * ni..(t + 1) * ni]);
+            weights[k] = if s.has_loss[t] { weight.at(t, len) } else { 0.0 };
+        }
+        let targets: Vec<Target> = seqs.iter().map(|s| Target::Value(&s.targets[t * c..(t + 1) * c])).collect();
+        learner.step(&inputs, &targets, &weights, learn, &mut outputs);
+    }
+    seqs.iter()
+        .enumerate()
+        .map(|(k, s)| {
+            (0..c).map(|j| (outputs[k * c + j] - s.targets[(len - 1) * c + j]).powi(2)).sum::<f64>() / c as f64
+        })
+        .collect()
+}
+
+/// Held-out MSE at the last step, weights frozen. The set is run B at a time; a short last
+/// batch is padded with repeats whose errors are ignored.
+pub fn evaluate(learner: &mut dyn Learner, set: &[Sequence]) -> f64 {
+    let b = learner.batch();
+    let mut total = 0.0;
+    for chunk in set.chunks(b) {
+        let padded: Vec<&Sequence> = (0..b).map(|k| &chunk[k.min(chunk.len() - 1)]).collect();
+        let errs = run_batch(learner, &padded, false, StepWeight::Uniform);
+        total += errs[..chunk.len()].iter().sum::<f64>();
+    }
+    total / set.len() as f64
+}
+
+/// Train the learner online on the add task, then evaluate it.
+pub fn train_add(
+    learner: &mut dyn Learner,
+    task: &AddTask,
+    plan: &TrainPlan,
+    progress: &mut dyn FnMut(Progress),
+) -> TrainReport {
+    let b = learner.batch();
+    let rounds = plan.sequences.div_ceil(b).max(1);
+    let held_out = eval_set(task, plan);
+    let mut rng = SplitMix64::derive(plan.data_seed, "add-train");
+    let mut curve = Vec::new();
+    let mut train_seconds = 0.0;
+    let mut updates = 0u64;
+    let every = if plan.curve_points == 0 { usize::MAX } else { rounds.div_ceil(plan.curve_points) };
+    for r in 0..rounds {
+        let seqs: Vec<Sequence> = (0..b).map(|_| task.sample(&mut rng)).collect();
+        let refs: Vec<&Sequence> = seqs.iter().collect();
+        let start = Instant::now();
+        run_batch(learner, &refs, true, plan.step_weight);
+        train_seconds += start.elapsed().as_secs_f64();
+        updates += task.seq_len as u64;
+        let done = (r + 1) * b;
+        let mut eval_mse = None;
+        if (r + 1) % every == 0 && r + 1 < rounds {
+            let mse = evaluate(learner, &held_out);
+            curve.push(CurvePoint { sequences: done, eval_mse: mse });
+            eval_mse = Some(mse);
+        }
+        progress(Progress { sequences: done, total: rounds * b, eval_mse });
+    }
+    let eval_mse = evaluate(learner, &held_out);
+    curve.push(CurvePoint { sequences: rounds * b, eval_mse });
+    let steps_per_sec = updates as f64 / train_seconds.max(1e-9);
+    TrainReport {
+        sequences: rounds * b,
+        eval_mse,
+        updates,
+        train_seconds,
+        steps_per_sec,
+        sample_steps_per_sec: steps_per_sec * b as f64,
+        curve,
+    }
+}
