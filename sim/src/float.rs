@@ -224,10 +224,10 @@ pub fn backward(
     }
 
     // readout
-    for k in 0..c {
+    for (k, &d) in d_o.iter().enumerate().take(c) {
         let a = tr.alpha_o[k];
-        sc.dz_o[k] = d_o[k] * (tr.j[k] - prev.o[k]) * a * (1.0 - a);
-        sc.d_j[k] = d_o[k] * a;
+        sc.dz_o[k] = d * (tr.j[k] - prev.o[k]) * a * (1.0 - a);
+        sc.d_j[k] = d * a;
     }
     for k in 0..c {
         // d_j += W_ot[:, :C]^T dz_o

@@ -81,36 +81,32 @@ impl FpttState {
             }
             Optimizer::Adamax => {
                 let step = cfg.lr / (1.0 - ADAMAX_BETA1.powf(self.updates as f64));
-                for k in 0..w.len() {
-                    self.m[k] = ADAMAX_BETA1 * self.m[k] + (1.0 - ADAMAX_BETA1) * g[k];
-                    self.u[k] = (ADAMAX_BETA2 * self.u[k]).max(g[k].abs() + ADAMAX_EPS);
-                    w[k] -= step * self.m[k] / self.u[k];
+                for (((w, &g), m), u) in w.iter_mut().zip(g.iter()).zip(&mut self.m).zip(&mut self.u) {
+                    *m = ADAMAX_BETA1 * *m + (1.0 - ADAMAX_BETA1) * g;
+                    *u = (ADAMAX_BETA2 * *u).max(g.abs() + ADAMAX_EPS);
+                    *w -= step * *m / *u;
                 }
             }
         }
         // lambda <- lambda - a (W_new - W-bar_old);  W-bar <- (1-b) W-bar + b W_new - (b/a) lambda_new
         let keep = 1.0 - cfg.beta_f;
         let pull = cfg.beta_f / cfg.a;
-        for k in 0..w.len() {
-            self.lambda[k] -= cfg.a * (w[k] - self.w_bar[k]);
-            self.w_bar[k] = keep * self.w_bar[k] + cfg.beta_f * w[k] - pull * self.lambda[k];
+        for ((&w, lambda), w_bar) in w.iter().zip(&mut self.lambda).zip(&mut self.w_bar) {
+            *lambda -= cfg.a * (w - *w_bar);
+            *w_bar = keep * *w_bar + cfg.beta_f * w - pull * *lambda;
         }
     }
 
     /// The regulariser as the authors' code computes it:
     /// R(W) = sum over parameters of -<W, lambda> + (a/2) ||W - W-bar||^2.
     pub fn regularizer(&self, cfg: &FpttConfig, w: &[f64]) -> f64 {
-        w.iter()
-            .zip(&self.lambda)
-            .zip(&self.w_bar)
-            .map(|((w, l), wb)| -w * l + 0.5 * cfg.a * (w - wb) * (w - wb))
-            .sum()
+        w.iter().zip(&self.lambda).zip(&self.w_bar).map(|((w, l), wb)| -w * l + 0.5 * cfg.a * (w - wb) * (w - wb)).sum()
     }
 
     /// g += dR/dW = -lambda + a (W - W-bar).
     pub fn add_regularizer_gradient(&self, cfg: &FpttConfig, w: &[f64], g: &mut [f64]) {
-        for k in 0..w.len() {
-            g[k] += -self.lambda[k] + cfg.a * (w[k] - self.w_bar[k]);
+        for (((g, &w), &lambda), &w_bar) in g.iter_mut().zip(w).zip(&self.lambda).zip(&self.w_bar) {
+            *g += -lambda + cfg.a * (w - w_bar);
         }
     }
 

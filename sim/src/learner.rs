@@ -43,9 +43,14 @@ pub struct FloatLearner {
 impl FloatLearner {
     /// A learner with seeded initial parameters.
     pub fn new(shape: Shape, batch: usize, seed: u64, cfg: FpttConfig) -> Self {
+        Self::with_params(shape, batch, init_params(shape, seed), cfg)
+    }
+
+    /// A learner starting from the given parameters (flat layout), W-bar = W, lambda = 0.
+    pub fn with_params(shape: Shape, batch: usize, params: Vec<f64>, cfg: FpttConfig) -> Self {
         assert!(batch >= 1, "batch must be at least 1");
         let layout = Layout::new(shape);
-        let params = init_params(shape, seed);
+        assert_eq!(params.len(), layout.len(), "parameter count");
         let fptt = FpttState::new(&params);
         Self {
             grad: vec![0.0; layout.len()],

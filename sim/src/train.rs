@@ -16,14 +16,30 @@ pub enum StepWeight {
     Uniform,
     /// w_t = (t+1)/T, as the authors weight classification losses.
     Linear,
+    /// w_t = 1, or `CHANGE_GAIN` at steps where the running target changes: balances the few
+    /// steps that carry new information against the many that only ask to hold.
+    Change,
 }
 
+/// Weight of a step whose target changed, under [`StepWeight::Change`].
+pub const CHANGE_GAIN: f64 = 50.0;
+
 impl StepWeight {
-    /// w_t for step t of T.
-    pub fn at(self, t: usize, len: usize) -> f64 {
+    /// w_t for step t of sequence `seq` (C outputs).
+    pub fn at(self, seq: &Sequence, t: usize, c: usize) -> f64 {
         match self {
             StepWeight::Uniform => 1.0,
-            StepWeight::Linear => (t + 1) as f64 / len as f64,
+            StepWeight::Linear => (t + 1) as f64 / seq.len() as f64,
+            StepWeight::Change => {
+                let now = &seq.targets[t * c..(t + 1) * c];
+                let changed =
+                    if t == 0 { now.iter().any(|&y| y != 0.0) } else { now != &seq.targets[(t - 1) * c..t * c] };
+                if changed {
+                    CHANGE_GAIN
+                } else {
+                    1.0
+                }
+            }
         }
     }
 }
@@ -104,7 +120,7 @@ fn run_batch(learner: &mut dyn Learner, seqs: &[&Sequence], learn: bool, weight:
     for t in 0..len {
         for (k, s) in seqs.iter().enumerate() {
             inputs[k * ni..(k + 1) * ni].copy_from_slice(&s.inputs[t * ni..(t + 1) * ni]);
-            weights[k] = if s.has_loss[t] { weight.at(t, len) } else { 0.0 };
+            weights[k] = if s.has_loss[t] { weight.at(s, t, c) } else { 0.0 };
         }
         let targets: Vec<Target> = seqs.iter().map(|s| Target::Value(&s.targets[t * c..(t + 1) * c])).collect();
         learner.step(&inputs, &targets, &weights, learn, &mut outputs);

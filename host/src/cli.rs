@@ -1,0 +1,110 @@
+//! Command-line arguments shared by the commands.
+
+use clap::{Args, ValueEnum};
+use fptt_sim::fptt::{FpttConfig, Optimizer};
+use fptt_sim::tasks::TargetForm;
+use fptt_sim::train::StepWeight;
+
+/// Which model computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// The f64 reference model.
+    Float,
+}
+
+impl Backend {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Float => "float",
+        }
+    }
+}
+
+/// The optimiser, on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// Plain SGD.
+    Sgd,
+    /// Adamax (beta1 0.9, beta2 0.999).
+    Adamax,
+}
+
+/// Hyper-parameters of the FPTT update.
+#[derive(Clone, Debug, Args)]
+pub struct FpttArgs {
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adamax)]
+    pub optimizer: OptimizerArg,
+    /// Learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f64,
+    /// FPTT regulariser strength a.
+    #[arg(long = "reg-a", default_value_t = 0.1)]
+    pub a: f64,
+    /// FPTT running-average rate beta_f.
+    #[arg(long, default_value_t = 0.5)]
+    pub beta_f: f64,
+    /// Global-norm gradient clip (0 disables).
+    #[arg(long, default_value_t = 1.0)]
+    pub clip: f64,
+}
+
+impl FpttArgs {
+    /// Checked configuration.
+    pub fn config(&self) -> anyhow::Result<FpttConfig> {
+        anyhow::ensure!(self.lr > 0.0 && self.lr.is_finite(), "--lr must be a positive number");
+        anyhow::ensure!(self.a > 0.0 && self.a.is_finite(), "--reg-a must be a positive number");
+        anyhow::ensure!((0.0..=1.0).contains(&self.beta_f), "--beta-f must lie in [0, 1]");
+        anyhow::ensure!(self.clip >= 0.0, "--clip must be >= 0 (0 disables clipping)");
+        Ok(FpttConfig {
+            optimizer: match self.optimizer {
+                OptimizerArg::Sgd => Optimizer::Sgd,
+                OptimizerArg::Adamax => Optimizer::Adamax,
+            },
+            lr: self.lr,
+            a: self.a,
+            beta_f: self.beta_f,
+            clip: (self.clip > 0.0).then_some(self.clip),
+        })
+    }
+}
+
+/// Target form of the add task, on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// Running sum at every step.
+    Running,
+    /// Only the final sum.
+    Terminal,
+}
+
+impl From<TargetArg> for TargetForm {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Running => TargetForm::Running,
+            TargetArg::Terminal => TargetForm::Terminal,
+        }
+    }
+}
+
+/// Step weighting, on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StepWeightArg {
+    /// w_t = 1.
+    Uniform,
+    /// w_t = (t+1)/T.
+    Linear,
+    /// w_t = 1, or 50 where the running target changes.
+    Change,
+}
+
+impl From<StepWeightArg> for StepWeight {
+    fn from(w: StepWeightArg) -> Self {
+        match w {
+            StepWeightArg::Uniform => StepWeight::Uniform,
+            StepWeightArg::Linear => StepWeight::Linear,
+            StepWeightArg::Change => StepWeight::Change,
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Host side of the FPTT accelerator: the commands behind the `fptt` program.
+//!
+//! The binary in `main.rs` only parses arguments; every command lives here so that it can be
+//! tested and reused.
+
+pub mod bench;
+pub mod cli;
+pub mod train;

@@ -1,0 +1,47 @@
+//! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
+
+use clap::{Parser, Subcommand};
+use fptt_host::{bench, train};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "fptt", version, about = "Online FPTT training of LTC spiking networks, on an FPGA or its models")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train online on a task, then evaluate on held-out sequences.
+    Train(train::TrainArgs),
+    /// Measure steps per second of a backend.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Train(args) => train::run(args).map(|s| {
+            if args.json {
+                println!("{}", serde_json::to_string(&s).expect("serialisable"));
+            } else {
+                train::print_text(&s);
+            }
+        }),
+        Command::Bench(args) => bench::run(args).map(|s| {
+            if args.json {
+                println!("{}", serde_json::to_string(&s).expect("serialisable"));
+            } else {
+                bench::print_text(&s);
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

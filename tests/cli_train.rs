@@ -1,0 +1,89 @@
+//! End-to-end: the `fptt` program as a user runs it.
+
+use std::process::Command;
+
+fn fptt(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fptt")).args(args).output().expect("run fptt")
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "fptt failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
+#[test]
+fn train_float_reports_json_and_learns() {
+    let out = fptt(&[
+        "train",
+        "--task",
+        "add",
+        "--seq-len",
+        "50",
+        "--backend",
+        "float",
+        "--hidden",
+        "64",
+        "--batch",
+        "32",
+        "--sequences",
+        "8192",
+        "--lr",
+        "3e-2",
+        "--eval-sequences",
+        "256",
+        "--seed",
+        "1",
+        "--json",
+    ]);
+    let v = json(&out);
+    for key in ["task", "backend", "seq_len", "hidden", "batch", "sequences", "eval_mse", "steps_per_sec"] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["task"], "add");
+    assert_eq!(v["backend"], "float");
+    assert_eq!(v["seq_len"], 50);
+    assert_eq!(v["batch"], 32);
+    assert_eq!(v["sequences"], 8192);
+    let mse = v["eval_mse"].as_f64().unwrap();
+    assert!(mse < 0.05, "held-out MSE {mse}");
+    assert!(v["steps_per_sec"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bench_reports_steps_per_second() {
+    let v = json(&fptt(&[
+        "bench",
+        "--backend",
+        "float",
+        "--mode",
+        "train",
+        "--hidden",
+        "16",
+        "--batch",
+        "4",
+        "--seconds",
+        "0.2",
+        "--json",
+    ]));
+    assert!(v["steps_per_sec"].as_f64().unwrap() > 0.0);
+    let (steps, samples) = (v["steps_per_sec"].as_f64().unwrap(), v["sample_steps_per_sec"].as_f64().unwrap());
+    assert!((samples - 4.0 * steps).abs() <= 1e-9 * samples, "{samples} sample-steps/s is not 4 x {steps} steps/s");
+    let v = json(&fptt(&["bench", "--mode", "infer", "--hidden", "16", "--seconds", "0.2", "--json"]));
+    assert_eq!(v["mode"], "infer");
+}
+
+#[test]
+fn impossible_settings_are_clear_errors() {
+    for (args, says) in [
+        (vec!["train", "--hidden", "0"], "impossible network size"),
+        (vec!["train", "--batch", "0"], "--batch"),
+        (vec!["train", "--seq-len", "1"], "--seq-len"),
+        (vec!["train", "--lr=-1"], "--lr"),
+        (vec!["bench", "--hidden", "100000"], "impossible network size"),
+    ] {
+        let out = fptt(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: stderr was {err}");
+    }
+}
