@@ -17,8 +17,8 @@ if cargo fmt --version >/dev/null 2>&1; then
     cargo fmt --all -- --check
 fi
 if cargo clippy --version >/dev/null 2>&1; then
-    cargo clippy --workspace --all-targets --release -- -D warnings
+    cargo clippy --workspace --all-targets --profile ci -- -D warnings
 fi
 
-# Tests run optimised: several of them train networks.
-cargo test --workspace --release
+# Tests run optimised with overflow checks (profile ci in Cargo.toml): several train networks.
+cargo test --workspace --profile ci

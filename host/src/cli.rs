@@ -1,7 +1,10 @@
 //! Command-line arguments shared by the commands.
 
 use clap::{Args, ValueEnum};
+use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::fptt::{FpttConfig, Optimizer};
+use fptt_sim::learner::{FloatLearner, Learner};
+use fptt_sim::model::Shape;
 use fptt_sim::tasks::TargetForm;
 use fptt_sim::train::StepWeight;
 
@@ -10,6 +13,8 @@ use fptt_sim::train::StepWeight;
 pub enum Backend {
     /// The f64 reference model.
     Float,
+    /// The bit-exact fixed-point golden model of the accelerator.
+    Fixed,
 }
 
 impl Backend {
@@ -17,6 +22,15 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Float => "float",
+            Backend::Fixed => "fixed",
+        }
+    }
+
+    /// A learner of this backend with the project's seeded initial parameters.
+    pub fn learner(self, shape: Shape, batch: usize, seed: u64, cfg: FpttConfig) -> Box<dyn Learner> {
+        match self {
+            Backend::Float => Box::new(FloatLearner::new(shape, batch, seed, cfg)),
+            Backend::Fixed => Box::new(FixedLearner::new(shape, batch, seed, cfg, Numerics::DEFAULT)),
         }
     }
 }
@@ -28,6 +42,15 @@ pub enum OptimizerArg {
     Sgd,
     /// Adamax (beta1 0.9, beta2 0.999).
     Adamax,
+}
+
+impl From<OptimizerArg> for Optimizer {
+    fn from(o: OptimizerArg) -> Self {
+        match o {
+            OptimizerArg::Sgd => Optimizer::Sgd,
+            OptimizerArg::Adamax => Optimizer::Adamax,
+        }
+    }
 }
 
 /// Hyper-parameters of the FPTT update.
@@ -58,10 +81,7 @@ impl FpttArgs {
         anyhow::ensure!((0.0..=1.0).contains(&self.beta_f), "--beta-f must lie in [0, 1]");
         anyhow::ensure!(self.clip >= 0.0, "--clip must be >= 0 (0 disables clipping)");
         Ok(FpttConfig {
-            optimizer: match self.optimizer {
-                OptimizerArg::Sgd => Optimizer::Sgd,
-                OptimizerArg::Adamax => Optimizer::Adamax,
-            },
+            optimizer: self.optimizer.into(),
             lr: self.lr,
             a: self.a,
             beta_f: self.beta_f,

@@ -1,7 +1,7 @@
 //! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
 
 use clap::{Parser, Subcommand};
-use fptt_host::{bench, train};
+use fptt_host::{bench, info, train};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -17,6 +17,10 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure steps per second of a backend.
     Bench(bench::BenchArgs),
+    /// Print the accelerator's number formats (the tables of NUMERICS.md).
+    Numerics(info::NumericsArgs),
+    /// On-chip memory a network needs, and which ECP5 parts hold it.
+    Budget(info::BudgetArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +38,14 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&s).expect("serialisable"));
             } else {
                 bench::print_text(&s);
+            }
+        }),
+        Command::Numerics(args) => info::numerics(args),
+        Command::Budget(args) => info::run_budget(args).map(|b| {
+            if args.json {
+                println!("{}", serde_json::to_string(&b).expect("serialisable"));
+            } else {
+                info::print_budget(&b);
             }
         }),
     };

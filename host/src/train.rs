@@ -3,7 +3,6 @@
 use crate::cli::{Backend, FpttArgs, StepWeightArg, TargetArg};
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
-use fptt_sim::learner::{FloatLearner, Learner};
 use fptt_sim::model::Shape;
 use fptt_sim::tasks::{AddTask, ADD_TASK_CHANCE_MSE};
 use fptt_sim::train::{train_add, CurvePoint, Progress, TrainPlan};
@@ -112,9 +111,7 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
         step_weight: args.step_weight.into(),
         curve_points: args.curve_points,
     };
-    let mut learner: Box<dyn Learner> = match args.backend {
-        Backend::Float => Box::new(FloatLearner::new(shape, args.batch, args.seed, cfg)),
-    };
+    let mut learner = args.backend.learner(shape, args.batch, args.seed, cfg);
     let total = plan.sequences.div_ceil(args.batch) * args.batch;
     let bar = ProgressBar::new(total as u64);
     bar.set_style(

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// The optimiser applied to the regularised gradient.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Optimizer {
     /// W <- W - lr g.
@@ -35,8 +35,10 @@ impl Default for FpttConfig {
     }
 }
 
-const ADAMAX_BETA1: f64 = 0.9;
-const ADAMAX_BETA2: f64 = 0.999;
+/// Adamax first-moment decay.
+pub const ADAMAX_BETA1: f64 = 0.9;
+/// Adamax infinity-norm decay.
+pub const ADAMAX_BETA2: f64 = 0.999;
 const ADAMAX_EPS: f64 = 1e-8;
 
 /// Per-parameter FPTT state: W-bar, lambda and the optimiser's moments.

@@ -24,6 +24,8 @@ pub trait Learner {
     fn commit_average(&mut self);
     /// The current parameters W, flat layout, as f64.
     fn params(&self) -> Vec<f64>;
+    /// Set the learning rate used by the following updates (schedules are the host's job).
+    fn set_lr(&mut self, lr: f64);
 }
 
 /// The float reference model as a [`Learner`].
@@ -132,6 +134,10 @@ impl Learner for FloatLearner {
 
     fn commit_average(&mut self) {
         self.fptt.commit_average(&mut self.params);
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.cfg.lr = lr;
     }
 
     fn params(&self) -> Vec<f64> {

@@ -2,10 +2,12 @@
 //!
 //! - [`float`]: the float model of one LTC spiking layer with a liquid readout and its
 //!   one-step backward pass;
+//! - [`fixed`]: the bit-exact fixed-point golden model of the accelerator;
 //! - [`fptt`]: the FPTT parameter update (SGD or Adamax);
 //! - [`learner`]: the interface every backend offers the training loop;
 //! - [`tasks`] and [`train`]: the add task and the online training loop.
 
+pub mod fixed;
 pub mod float;
 pub mod fptt;
 pub mod learner;

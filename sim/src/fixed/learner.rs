@@ -1,0 +1,164 @@
+//! [`FixedLearner`]: the golden model behind the [`Learner`] interface. Real-valued inputs,
+//! targets and step weights are quantised at the boundary (the host's job on a board);
+//! everything inside is integer.
+
+use super::model::{FixedScratch, FixedState, FixedTrace, Kernel};
+use super::numerics::Numerics;
+use super::update::{FixedParams, UpdateConsts};
+use crate::fptt::FpttConfig;
+use crate::learner::Learner;
+use crate::loss::Target;
+use crate::model::{init_params, Layout, Shape};
+
+/// The bit-exact fixed-point golden model of the accelerator, B streams in lockstep.
+pub struct FixedLearner {
+    layout: Layout,
+    kernel: Kernel,
+    consts: UpdateConsts,
+    params: FixedParams,
+    streams: Vec<FixedState>,
+    trace: FixedTrace,
+    scratch: FixedScratch,
+    gsum: Vec<i64>,
+    x: Vec<i32>,
+    y: Vec<i32>,
+    d_o: Vec<i32>,
+}
+
+impl FixedLearner {
+    /// A learner with the project's seeded initial parameters, quantised.
+    pub fn new(shape: Shape, batch: usize, seed: u64, cfg: FpttConfig, numerics: Numerics) -> Self {
+        Self::with_params(shape, batch, &init_params(shape, seed), cfg, numerics)
+    }
+
+    /// A learner starting from the given real parameters (quantised to the weight format).
+    pub fn with_params(shape: Shape, batch: usize, params: &[f64], cfg: FpttConfig, numerics: Numerics) -> Self {
+        assert!(batch >= 1, "batch must be at least 1");
+        let layout = Layout::new(shape);
+        assert_eq!(params.len(), layout.len(), "parameter count");
+        Self {
+            gsum: vec![0; layout.len()],
+            streams: vec![FixedState::initial(shape, &numerics); batch],
+            consts: UpdateConsts::new(&numerics, &cfg, batch),
+            params: FixedParams::from_reals(&numerics, params),
+            kernel: Kernel::new(numerics),
+            layout,
+            trace: FixedTrace::default(),
+            scratch: FixedScratch::default(),
+            x: Vec::new(),
+            y: Vec::new(),
+            d_o: Vec::new(),
+        }
+    }
+
+    /// Every parameter word's state (W, W-bar, lambda, Adamax moments) as codes.
+    pub fn words(&self) -> &FixedParams {
+        &self.params
+    }
+
+    /// Stream k's state as codes.
+    pub fn stream(&self, k: usize) -> &FixedState {
+        &self.streams[k]
+    }
+
+    /// The formats.
+    pub fn numerics(&self) -> &Numerics {
+        &self.kernel.n
+    }
+
+    /// The update constants as codes.
+    pub fn consts(&self) -> &UpdateConsts {
+        &self.consts
+    }
+
+    /// One step from inputs already in codes (x: input format, B x I; y: state format, B x C;
+    /// weights: gain format, one per stream, 0 = no loss). Writes o codes (B x C).
+    pub fn step_codes(&mut self, x: &[i32], y: &[i32], weights: &[i64], learn: bool, o: &mut [i32]) {
+        let Shape { inputs: ni, outputs: c, .. } = self.layout.shape;
+        let b = self.streams.len();
+        assert!(x.len() == b * ni && y.len() == b * c && o.len() == b * c && weights.len() == b, "step sizes");
+        if learn {
+            self.gsum.iter_mut().for_each(|g| *g = 0);
+        }
+        for k in 0..b {
+            let st = &mut self.streams[k];
+            self.kernel.forward(&self.layout, &self.params.operand, st, &x[k * ni..(k + 1) * ni], &mut self.trace);
+            o[k * c..(k + 1) * c].copy_from_slice(&self.trace.o);
+            if learn && weights[k] != 0 {
+                self.kernel.regression_error(&self.trace.o, &y[k * c..(k + 1) * c], weights[k], &mut self.d_o);
+                self.kernel.backward(
+                    &self.layout,
+                    &self.params.operand,
+                    st,
+                    &self.trace,
+                    &self.d_o,
+                    &mut self.scratch,
+                    &mut self.gsum,
+                );
+            }
+            st.advance(&self.trace);
+        }
+        if learn {
+            self.params.update(&self.kernel.n, &self.kernel.tables, &self.consts, &self.gsum, self.kernel.f.acc);
+        }
+    }
+}
+
+impl Learner for FixedLearner {
+    fn shape(&self) -> Shape {
+        self.layout.shape
+    }
+
+    fn batch(&self) -> usize {
+        self.streams.len()
+    }
+
+    fn reset_state(&mut self) {
+        let (shape, n) = (self.layout.shape, self.kernel.n);
+        self.streams.iter_mut().for_each(|s| *s = FixedState::initial(shape, &n));
+    }
+
+    fn step(&mut self, inputs: &[f64], targets: &[Target], weights: &[f64], learn: bool, outputs: &mut [f64]) -> f64 {
+        let n = self.kernel.n;
+        let c = self.layout.shape.outputs;
+        let b = self.streams.len();
+        assert_eq!(targets.len(), b, "one target per stream");
+        let mut x = std::mem::take(&mut self.x);
+        let mut y = std::mem::take(&mut self.y);
+        x.clear();
+        x.extend(inputs.iter().map(|&v| n.input.quantize(v) as i32));
+        y.clear();
+        for t in targets {
+            match *t {
+                Target::Value(v) => y.extend(v.iter().map(|&v| n.state.quantize(v) as i32)),
+                Target::Class(_) => panic!("the fixed-point backend supports regression targets only"),
+            }
+        }
+        let w: Vec<i64> = weights.iter().map(|&v| n.gain.quantize(v)).collect();
+        let mut o = vec![0i32; b * c];
+        self.step_codes(&x, &y, &w, learn, &mut o);
+        let mut loss = 0.0;
+        for k in 0..b {
+            for j in 0..c {
+                let (ov, yv) = (n.state.real(o[k * c + j] as i64), n.state.real(y[k * c + j] as i64));
+                outputs[k * c + j] = ov;
+                loss += 0.5 * weights[k] * (ov - yv) * (ov - yv);
+            }
+        }
+        self.x = x;
+        self.y = y;
+        loss / b as f64
+    }
+
+    fn commit_average(&mut self) {
+        self.params.commit_average(&self.kernel.n);
+    }
+
+    fn params(&self) -> Vec<f64> {
+        self.params.w.iter().map(|&w| self.kernel.n.weight.real(w as i64)).collect()
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.consts.lr = self.kernel.n.lr.quantize(lr);
+    }
+}

@@ -1,0 +1,403 @@
+//! The bit-exact fixed-point twin of [`crate::float`]: one forward step and the one-step
+//! backward pass of one stream, in integer arithmetic only. Every line mirrors a line of the
+//! float model; every narrowing goes through a [`Fmt`] (round to nearest, saturate).
+//!
+//! Weight-gradient outer products are summed exactly over the B streams into a 64-bit
+//! accumulator per parameter (at [`Frac::acc`] fraction bits): integer sums do not depend on
+//! the order, so the hardware may form them in any order and still match.
+
+// Index loops here mirror the float model, and the hardware's address counters, line by line.
+#![allow(clippy::needless_range_loop)]
+
+use super::fmt::Fmt;
+use super::numerics::Numerics;
+use super::tables::Tables;
+use crate::model::{Layout, Shape, Tensor, ADAPT_STRENGTH, THRESHOLD_BASE};
+
+/// The state one stream carries from step to step, as codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixedState {
+    /// Membrane after reset (state format), H.
+    pub u: Vec<i32>,
+    /// Spikes (0 or 1), H.
+    pub s: Vec<i32>,
+    /// Adaptation (gate format), H.
+    pub b: Vec<i32>,
+    /// Readout (state format), C.
+    pub o: Vec<i32>,
+}
+
+impl FixedState {
+    /// u = 0, s = 0, b = b0, o = 0 (algorithm.md decision 2).
+    pub fn initial(shape: Shape, n: &Numerics) -> Self {
+        Self {
+            u: vec![0; shape.hidden],
+            s: vec![0; shape.hidden],
+            b: vec![n.gate.quantize(THRESHOLD_BASE) as i32; shape.hidden],
+            o: vec![0; shape.outputs],
+        }
+    }
+
+    /// Take the new state from a finished forward step.
+    pub fn advance(&mut self, tr: &FixedTrace) {
+        self.u.clone_from(&tr.u);
+        self.s.clone_from(&tr.s);
+        self.b.clone_from(&tr.b);
+        self.o.clone_from(&tr.o);
+    }
+}
+
+/// Everything one forward step computed, as codes (formats as in [`FixedState`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixedTrace {
+    /// Input x_t (input format).
+    pub x: Vec<i32>,
+    /// Input current I_t (state).
+    pub current: Vec<i32>,
+    /// alpha_t (gate).
+    pub alpha: Vec<i32>,
+    /// rho_t (gate).
+    pub rho: Vec<i32>,
+    /// b_t (gate).
+    pub b: Vec<i32>,
+    /// theta_t (state).
+    pub theta: Vec<i32>,
+    /// v_t (state).
+    pub v: Vec<i32>,
+    /// s_t (0/1).
+    pub s: Vec<i32>,
+    /// u_t (state).
+    pub u: Vec<i32>,
+    /// J_t (state).
+    pub j: Vec<i32>,
+    /// alpha^o_t (gate).
+    pub alpha_o: Vec<i32>,
+    /// o_t (state).
+    pub o: Vec<i32>,
+}
+
+/// Fraction bits of the products the model forms, derived from a [`Numerics`].
+#[derive(Clone, Copy, Debug)]
+pub struct Frac {
+    /// Weight operand.
+    pub w: u32,
+    /// Input.
+    pub x: u32,
+    /// State.
+    pub s: u32,
+    /// Gate.
+    pub g: u32,
+    /// Delta.
+    pub d: u32,
+    /// Gain constants.
+    pub gain: u32,
+    /// Gradient accumulator: delta x the finest activation.
+    pub acc: u32,
+}
+
+impl Frac {
+    /// The fraction bits of `n`'s formats.
+    pub fn of(n: &Numerics) -> Self {
+        let (x, s, g, d) = (n.input.frac, n.state.frac, n.gate.frac, n.delta.frac);
+        Self { w: n.weight_operand().frac, x, s, g, d, gain: n.gain.frac, acc: d + x.max(s).max(g) }
+    }
+}
+
+/// The constants of the forward and backward pass, as codes.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    /// The formats.
+    pub n: Numerics,
+    /// Their fraction bits.
+    pub f: Frac,
+    /// The nonlinearity tables.
+    pub tables: Tables,
+    one_gate: i64,
+    b0: i64,
+    beta: i64,
+}
+
+#[inline(always)]
+fn dot(a: &[i32], b: &[i32]) -> i64 {
+    debug_assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(&a, &b)| a as i64 * b as i64).sum()
+}
+
+/// Shift a code from `from` to `to` >= `from` fraction bits (exact).
+#[inline(always)]
+fn up(x: i64, from: u32, to: u32) -> i64 {
+    x << (to - from)
+}
+
+/// Borrowed views of every weight operand tensor.
+struct Views<'a> {
+    w_in: &'a [i32],
+    w_rec: &'a [i32],
+    b_i: &'a [i32],
+    w_m: &'a [i32],
+    c_m: &'a [i32],
+    w_a: &'a [i32],
+    c_a: &'a [i32],
+    w_o: &'a [i32],
+    c_o: &'a [i32],
+    w_ot: &'a [i32],
+    c_ot: &'a [i32],
+}
+
+impl<'a> Views<'a> {
+    fn new(layout: &Layout, p: &'a [i32]) -> Self {
+        let t = |x| &p[layout.range(x)];
+        Self {
+            w_in: t(Tensor::WIn),
+            w_rec: t(Tensor::WRec),
+            b_i: t(Tensor::BI),
+            w_m: t(Tensor::WM),
+            c_m: t(Tensor::CM),
+            w_a: t(Tensor::WA),
+            c_a: t(Tensor::CA),
+            w_o: t(Tensor::WO),
+            c_o: t(Tensor::CO),
+            w_ot: t(Tensor::WOt),
+            c_ot: t(Tensor::COt),
+        }
+    }
+}
+
+/// Scratch vectors of the backward pass.
+#[derive(Clone, Debug, Default)]
+pub struct FixedScratch {
+    dz_o: Vec<i32>,
+    d_j: Vec<i32>,
+    d_s: Vec<i32>,
+    d_v: Vec<i32>,
+    dz_m: Vec<i32>,
+    dz_a: Vec<i32>,
+    d_i: Vec<i32>,
+}
+
+impl Kernel {
+    /// The kernel for formats `n` (panics on formats [`Numerics::validate`] rejects).
+    pub fn new(n: Numerics) -> Self {
+        if let Err(e) = n.validate() {
+            panic!("invalid numerics: {e}");
+        }
+        Self {
+            f: Frac::of(&n),
+            tables: Tables::new(n.state, n.gate),
+            one_gate: n.gate.one(),
+            b0: n.state.quantize(THRESHOLD_BASE),
+            beta: n.gain.quantize(ADAPT_STRENGTH),
+            n,
+        }
+    }
+
+    /// One forward step of one stream from state `st` and input codes `x`; `w` holds the
+    /// weight operands (flat layout).
+    pub fn forward(&self, layout: &Layout, w: &[i32], st: &FixedState, x: &[i32], tr: &mut FixedTrace) {
+        let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+        assert_eq!(x.len(), ni, "input width");
+        let p = Views::new(layout, w);
+        let (n, f) = (&self.n, self.f);
+        let (state, gate) = (n.state, n.gate);
+        for v in
+            [&mut tr.current, &mut tr.alpha, &mut tr.rho, &mut tr.b, &mut tr.theta, &mut tr.v, &mut tr.s, &mut tr.u]
+        {
+            v.clear();
+            v.resize(h, 0);
+        }
+        for v in [&mut tr.j, &mut tr.alpha_o, &mut tr.o] {
+            v.clear();
+            v.resize(c, 0);
+        }
+        tr.x.clear();
+        tr.x.extend_from_slice(x);
+
+        // I = W_in x + W_rec s_prev + b_I
+        for k in 0..h {
+            let acc = dot(&p.w_in[k * ni..(k + 1) * ni], x)
+                + up(dot(&p.w_rec[k * h..(k + 1) * h], &st.s) + p.b_i[k] as i64, f.w, f.w + f.x);
+            tr.current[k] = state.from_scaled(acc, f.w + f.x) as i32;
+        }
+        // alpha = sigma(W_m [I; u_prev] + c_m), rho = sigma(W_a [I; b_prev] + c_a)
+        let ab = f.w + f.s.max(f.g);
+        for k in 0..h {
+            let wm = &p.w_m[2 * h * k..2 * h * (k + 1)];
+            let wa = &p.w_a[2 * h * k..2 * h * (k + 1)];
+            let zm = dot(&wm[..h], &tr.current) + dot(&wm[h..], &st.u) + up(p.c_m[k] as i64, f.w, f.w + f.s);
+            let za = up(dot(&wa[..h], &tr.current), f.w + f.s, ab)
+                + up(dot(&wa[h..], &st.b), f.w + f.g, ab)
+                + up(p.c_a[k] as i64, f.w, ab);
+            tr.alpha[k] = self.tables.sigmoid(state.from_scaled(zm, f.w + f.s)) as i32;
+            tr.rho[k] = self.tables.sigmoid(state.from_scaled(za, ab)) as i32;
+        }
+        // element-wise neuron update
+        for k in 0..h {
+            let (rho, alpha) = (tr.rho[k] as i64, tr.alpha[k] as i64);
+            let kept = gate.from_scaled(rho * st.b[k] as i64, 2 * f.g);
+            let b = gate.sat(kept + if st.s[k] != 0 { self.one_gate - rho } else { 0 });
+            let theta = state.sat(self.b0 + state.from_scaled(self.beta * b, f.gain + f.g));
+            let u_prev = st.u[k] as i64;
+            let drive = state.sat(tr.current[k] as i64 - u_prev);
+            let v = state.sat(u_prev + state.from_scaled(alpha * drive, f.g + f.s));
+            let s = (v > theta) as i32;
+            tr.b[k] = b as i32;
+            tr.theta[k] = theta as i32;
+            tr.v[k] = v as i32;
+            tr.s[k] = s;
+            tr.u[k] = if s != 0 { 0 } else { v as i32 };
+        }
+        // readout
+        for k in 0..c {
+            tr.j[k] = state.from_scaled(dot(&p.w_o[k * h..(k + 1) * h], &tr.s) + p.c_o[k] as i64, f.w) as i32;
+        }
+        for k in 0..c {
+            let w = &p.w_ot[2 * c * k..2 * c * (k + 1)];
+            let z = dot(&w[..c], &tr.j) + dot(&w[c..], &st.o) + up(p.c_ot[k] as i64, f.w, f.w + f.s);
+            let a = self.tables.sigmoid(state.from_scaled(z, f.w + f.s));
+            let o_prev = st.o[k] as i64;
+            tr.alpha_o[k] = a as i32;
+            tr.o[k] = state.sat(o_prev + state.from_scaled(a * state.sat(tr.j[k] as i64 - o_prev), f.g + f.s)) as i32;
+        }
+    }
+
+    /// The output error of a regression step: d_o = w_t (o - y), codes of the delta format;
+    /// `y` in the state format, `weight` in the gain format.
+    pub fn regression_error(&self, o: &[i32], y: &[i32], weight: i64, d_o: &mut Vec<i32>) {
+        let (n, f) = (&self.n, self.f);
+        d_o.clear();
+        d_o.extend(
+            o.iter()
+                .zip(y)
+                .map(|(&o, &y)| n.delta.from_scaled(weight * n.state.sat(o as i64 - y as i64), f.gain + f.s) as i32),
+        );
+    }
+
+    /// One-step backward pass of one stream: adds the step's weight-gradient outer products,
+    /// exactly, at [`Frac::acc`] fraction bits, to `gsum` (flat layout).
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        &self,
+        layout: &Layout,
+        w: &[i32],
+        prev: &FixedState,
+        tr: &FixedTrace,
+        d_o: &[i32],
+        sc: &mut FixedScratch,
+        gsum: &mut [i64],
+    ) {
+        let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+        let p = Views::new(layout, w);
+        let (n, f) = (&self.n, self.f);
+        let (state, gate, delta) = (n.state, n.gate, n.delta);
+        for v in [&mut sc.dz_o, &mut sc.d_j] {
+            v.clear();
+            v.resize(c, 0);
+        }
+        for v in [&mut sc.d_s, &mut sc.d_v, &mut sc.dz_m, &mut sc.dz_a, &mut sc.d_i] {
+            v.clear();
+            v.resize(h, 0);
+        }
+        let dg = f.d + f.g;
+        let dw = f.d + f.w;
+
+        // readout
+        let jd = f.w.max(f.g) + f.d;
+        for k in 0..c {
+            let a = tr.alpha_o[k] as i64;
+            let slope = gate.from_scaled(a * (self.one_gate - a), 2 * f.g);
+            let d_a = delta.from_scaled(d_o[k] as i64 * state.sat(tr.j[k] as i64 - prev.o[k] as i64), f.d + f.s);
+            sc.dz_o[k] = delta.from_scaled(d_a * slope, dg) as i32;
+        }
+        for k in 0..c {
+            // d_J = d_o alpha^o + W_ot[:, :C]^T dz_o
+            let mut acc = up(d_o[k] as i64 * tr.alpha_o[k] as i64, dg, jd);
+            for r in 0..c {
+                acc += up(p.w_ot[2 * c * r + k] as i64 * sc.dz_o[r] as i64, dw, jd);
+            }
+            sc.d_j[k] = delta.from_scaled(acc, jd) as i32;
+        }
+        // d_s = W_o^T d_J
+        for (k, d_s) in sc.d_s.iter_mut().enumerate() {
+            let acc: i64 = (0..c).map(|r| p.w_o[r * h + k] as i64 * sc.d_j[r] as i64).sum();
+            *d_s = delta.from_scaled(acc, dw) as i32;
+        }
+
+        // layer, element-wise
+        for k in 0..h {
+            let g = self.tables.surrogate(state.sat(tr.v[k] as i64 - tr.theta[k] as i64));
+            let d_v = delta.from_scaled(sc.d_s[k] as i64 * g, dg);
+            let d_b = delta.from_scaled(-(self.beta * d_v), f.gain + f.d);
+            let b_minus_s = prev.b[k] as i64 - if prev.s[k] != 0 { self.one_gate } else { 0 };
+            let d_rho = delta.from_scaled(d_b * b_minus_s, dg);
+            let d_alpha = delta.from_scaled(d_v * state.sat(tr.current[k] as i64 - prev.u[k] as i64), f.d + f.s);
+            let (alpha, rho) = (tr.alpha[k] as i64, tr.rho[k] as i64);
+            let slope_m = gate.from_scaled(alpha * (self.one_gate - alpha), 2 * f.g);
+            let slope_a = gate.from_scaled(rho * (self.one_gate - rho), 2 * f.g);
+            sc.d_v[k] = d_v as i32;
+            sc.dz_m[k] = delta.from_scaled(d_alpha * slope_m, dg) as i32;
+            sc.dz_a[k] = delta.from_scaled(d_rho * slope_a, dg) as i32;
+        }
+        // d_I = d_v alpha + W_m[:, :H]^T dz_m + W_a[:, :H]^T dz_a, one rounding at the end
+        let id = f.w.max(f.g) + f.d;
+        for k in 0..h {
+            let mut acc = up(sc.d_v[k] as i64 * tr.alpha[k] as i64, dg, id);
+            let mut t = 0i64;
+            for r in 0..h {
+                t += p.w_m[2 * h * r + k] as i64 * sc.dz_m[r] as i64 + p.w_a[2 * h * r + k] as i64 * sc.dz_a[r] as i64;
+            }
+            acc += up(t, dw, id);
+            sc.d_i[k] = delta.from_scaled(acc, id) as i32;
+        }
+
+        // outer-product gradients, exact, at f.acc fraction bits
+        let outer = |g: &mut [i64], d: i32, act: &[i32], act_frac: u32| {
+            let sh = f.acc - f.d - act_frac;
+            for (g, &a) in g.iter_mut().zip(act) {
+                *g += (d as i64 * a as i64) << sh;
+            }
+        };
+        let bias = |g: &mut i64, d: i32| *g += (d as i64) << (f.acc - f.d);
+        let r = |t: Tensor| layout.range(t);
+        let (r_in, r_rec, r_bi, r_m, r_cm, r_a, r_ca) = (
+            r(Tensor::WIn),
+            r(Tensor::WRec),
+            r(Tensor::BI),
+            r(Tensor::WM),
+            r(Tensor::CM),
+            r(Tensor::WA),
+            r(Tensor::CA),
+        );
+        let (r_o, r_co, r_ot, r_cot) = (r(Tensor::WO), r(Tensor::CO), r(Tensor::WOt), r(Tensor::COt));
+        for k in 0..h {
+            let di = sc.d_i[k];
+            outer(&mut gsum[r_in.start + k * ni..r_in.start + (k + 1) * ni], di, &tr.x, f.x);
+            outer(&mut gsum[r_rec.start + k * h..r_rec.start + (k + 1) * h], di, &prev.s, 0);
+            bias(&mut gsum[r_bi.start + k], di);
+            let dm = sc.dz_m[k];
+            let row = r_m.start + 2 * h * k;
+            outer(&mut gsum[row..row + h], dm, &tr.current, f.s);
+            outer(&mut gsum[row + h..row + 2 * h], dm, &prev.u, f.s);
+            bias(&mut gsum[r_cm.start + k], dm);
+            let da = sc.dz_a[k];
+            let row = r_a.start + 2 * h * k;
+            outer(&mut gsum[row..row + h], da, &tr.current, f.s);
+            outer(&mut gsum[row + h..row + 2 * h], da, &prev.b, f.g);
+            bias(&mut gsum[r_ca.start + k], da);
+        }
+        for k in 0..c {
+            let dj = sc.d_j[k];
+            outer(&mut gsum[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.s, 0);
+            bias(&mut gsum[r_co.start + k], dj);
+            let dz = sc.dz_o[k];
+            let row = r_ot.start + 2 * c * k;
+            outer(&mut gsum[row..row + c], dz, &tr.j, f.s);
+            outer(&mut gsum[row + c..row + 2 * c], dz, &prev.o, f.s);
+            bias(&mut gsum[r_cot.start + k], dz);
+        }
+    }
+}
+
+/// The real value of the codes `v` in format `fmt` (host side: reporting only).
+pub fn reals(fmt: Fmt, v: &[i32]) -> Vec<f64> {
+    v.iter().map(|&x| fmt.real(x as i64)).collect()
+}
