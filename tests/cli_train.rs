@@ -87,3 +87,35 @@ fn impossible_settings_are_clear_errors() {
         assert!(err.contains(says), "{args:?}: stderr was {err}");
     }
 }
+
+#[test]
+fn fixed_backend_budget_and_numerics() {
+    let v = json(&fptt(&[
+        "train",
+        "--backend",
+        "fixed",
+        "--seq-len",
+        "20",
+        "--hidden",
+        "16",
+        "--batch",
+        "4",
+        "--sequences",
+        "64",
+        "--eval-sequences",
+        "16",
+        "--json",
+    ]));
+    assert_eq!(v["backend"], "fixed");
+    assert!(v["eval_mse"].as_f64().unwrap().is_finite());
+    let b = json(&fptt(&["budget", "--inputs", "2", "--hidden", "64", "--outputs", "1", "--batch", "32", "--json"]));
+    assert_eq!(b["params"], 20_868);
+    assert_eq!(b["fits"], serde_json::json!(["LFE5U-85F"]));
+    let out = fptt(&["budget", "--inputs", "2", "--hidden", "4096", "--outputs", "1"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no ECP5 part"));
+    let out = fptt(&["numerics"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("| W (every tensor), stored | Q5.21"), "{text}");
+}

@@ -4,7 +4,7 @@ use crate::cli::{Backend, FpttArgs};
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
 use fptt_sim::loss::Target;
-use fptt_sim::model::Shape;
+use fptt_sim::model::{init_params, Shape};
 use fptt_sim::rng::SplitMix64;
 use serde::Serialize;
 use std::time::Instant;
@@ -79,7 +79,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
     ensure!(args.seconds > 0.0, "--seconds must be positive");
     let shape = Shape::new(args.inputs, args.hidden, args.outputs)?;
     let cfg = args.fptt.config()?;
-    let mut learner = args.backend.learner(shape, args.batch, 1, cfg);
+    let mut learner = args.backend.learner(shape, args.batch, init_params(shape, 1), cfg);
     let learn = args.mode == Mode::Train;
     let b = args.batch;
     let mut rng = SplitMix64::new(2);

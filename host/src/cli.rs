@@ -26,11 +26,11 @@ impl Backend {
         }
     }
 
-    /// A learner of this backend with the project's seeded initial parameters.
-    pub fn learner(self, shape: Shape, batch: usize, seed: u64, cfg: FpttConfig) -> Box<dyn Learner> {
+    /// A learner of this backend starting from `params` (flat layout, reals).
+    pub fn learner(self, shape: Shape, batch: usize, params: Vec<f64>, cfg: FpttConfig) -> Box<dyn Learner> {
         match self {
-            Backend::Float => Box::new(FloatLearner::new(shape, batch, seed, cfg)),
-            Backend::Fixed => Box::new(FixedLearner::new(shape, batch, seed, cfg, Numerics::DEFAULT)),
+            Backend::Float => Box::new(FloatLearner::with_params(shape, batch, params, cfg)),
+            Backend::Fixed => Box::new(FixedLearner::with_params(shape, batch, &params, cfg, Numerics::DEFAULT)),
         }
     }
 }

@@ -3,9 +3,9 @@
 use crate::cli::{Backend, FpttArgs, StepWeightArg, TargetArg};
 use anyhow::{ensure, Result};
 use clap::{Args, ValueEnum};
-use fptt_sim::model::Shape;
+use fptt_sim::model::{init_params_with, InitOptions, Shape};
 use fptt_sim::tasks::{AddTask, ADD_TASK_CHANCE_MSE};
-use fptt_sim::train::{train_add, CurvePoint, Progress, TrainPlan};
+use fptt_sim::train::{train_add, CurvePoint, LrSchedule, Progress, TrainPlan};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -14,6 +14,25 @@ use serde::Serialize;
 pub enum TaskArg {
     /// The add task (generated).
     Add,
+}
+
+/// Learning-rate schedules on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    /// --lr throughout.
+    Constant,
+    /// Cosine decay from --lr to --lr x --lr-final.
+    Cosine,
+}
+
+/// Initialisations on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitArg {
+    /// The project's initialisation (see the README).
+    Project,
+    /// Plain U(+-1/sqrt(fan_in)).
+    Plain,
 }
 
 /// Arguments of `fptt train`.
@@ -55,6 +74,15 @@ pub struct TrainArgs {
     /// FPTT hyper-parameters.
     #[command(flatten)]
     pub fptt: FpttArgs,
+    /// Learning-rate schedule over the run (cosine: from --lr down to --lr x --lr-final).
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Cosine)]
+    pub lr_schedule: ScheduleArg,
+    /// Fraction of --lr left at the end of a cosine schedule.
+    #[arg(long, default_value_t = 0.03)]
+    pub lr_final: f64,
+    /// Initialisation: the project's (slow readout, boosted marker input) or plain uniform.
+    #[arg(long, value_enum, default_value_t = InitArg::Project)]
+    pub init: InitArg,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     pub json: bool,
@@ -102,6 +130,7 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
     ensure!(args.batch >= 1, "--batch must be at least 1");
     ensure!(args.sequences >= 1, "--sequences must be at least 1");
     ensure!(args.eval_sequences >= 1, "--eval-sequences must be at least 1");
+    ensure!((0.0..=1.0).contains(&args.lr_final), "--lr-final must lie in [0, 1]");
     let task = AddTask { seq_len: args.seq_len, target: args.target.into() };
     let shape = Shape::new(AddTask::INPUTS, args.hidden, AddTask::OUTPUTS)?;
     let plan = TrainPlan {
@@ -110,8 +139,16 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
         data_seed: args.seed,
         step_weight: args.step_weight.into(),
         curve_points: args.curve_points,
+        lr_schedule: match args.lr_schedule {
+            ScheduleArg::Constant => LrSchedule::Constant,
+            ScheduleArg::Cosine => LrSchedule::Cosine { peak: cfg.lr, final_frac: args.lr_final },
+        },
     };
-    let mut learner = args.backend.learner(shape, args.batch, args.seed, cfg);
+    let init = match args.init {
+        InitArg::Project => AddTask::init_options(),
+        InitArg::Plain => InitOptions::plain(),
+    };
+    let mut learner = args.backend.learner(shape, args.batch, init_params_with(shape, args.seed, &init), cfg);
     let total = plan.sequences.div_ceil(args.batch) * args.batch;
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
@@ -146,6 +183,8 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
             "target": task.target,
             "step_weight": plan.step_weight,
             "eval_sequences": plan.eval_sequences,
+            "lr_schedule": plan.lr_schedule,
+            "init": args.init,
         }),
         curve: report.curve,
     })

@@ -1,6 +1,7 @@
 //! Sequence tasks. The add task (Hochreiter & Schmidhuber 1997, as used by the FPTT paper) is
 //! generated, seeded; real datasets come with their own loaders.
 
+use crate::model::InitOptions;
 use crate::rng::SplitMix64;
 use serde::Serialize;
 
@@ -55,6 +56,19 @@ impl AddTask {
     pub const INPUTS: usize = 2;
     /// Outputs.
     pub const OUTPUTS: usize = 1;
+    /// Gain on the marker channel's input weights at initialisation: the two marked steps must
+    /// stand out from the value channel's steady drive.
+    pub const MARKER_INIT_GAIN: f64 = 5.0;
+
+    /// The project's initialisation for this task (see [`InitOptions`]).
+    pub fn init_options() -> InitOptions {
+        InitOptions {
+            readout_rate_bias: -5.0,
+            readout_gate_on_j: 1.0,
+            readout_gate_on_o: 0.0,
+            input_gains: vec![1.0, Self::MARKER_INIT_GAIN],
+        }
+    }
 
     /// Draw one sequence.
     pub fn sample(&self, rng: &mut SplitMix64) -> Sequence {

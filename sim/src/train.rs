@@ -57,6 +57,37 @@ pub struct TrainPlan {
     pub step_weight: StepWeight,
     /// Points on the learning curve (evaluations during training), 0 for none.
     pub curve_points: usize,
+    /// Learning rate over the run (the host sets it before every update).
+    pub lr_schedule: LrSchedule,
+}
+
+/// The learning rate over a run of K updates.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The learner's own rate throughout.
+    Constant,
+    /// Cosine decay from `peak` to `peak * final_frac` over the run:
+    /// lr_k = peak (f + (1 - f) (1 + cos(pi k / K)) / 2).
+    Cosine {
+        /// Rate at the first update.
+        peak: f64,
+        /// Fraction of the peak left at the last update.
+        final_frac: f64,
+    },
+}
+
+impl LrSchedule {
+    /// The rate of update k of `total`, or None to leave the learner's rate alone.
+    pub fn at(self, k: u64, total: u64) -> Option<f64> {
+        match self {
+            LrSchedule::Constant => None,
+            LrSchedule::Cosine { peak, final_frac } => {
+                let x = k as f64 / total.max(1) as f64;
+                Some(peak * (final_frac + (1.0 - final_frac) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())))
+            }
+        }
+    }
 }
 
 /// One point of the learning curve.
@@ -107,6 +138,17 @@ pub fn eval_set(task: &AddTask, plan: &TrainPlan) -> Vec<Sequence> {
 /// Run B sequences through the learner in lockstep from the initial state. Returns the squared
 /// error of each sequence's last output against its last target.
 fn run_batch(learner: &mut dyn Learner, seqs: &[&Sequence], learn: bool, weight: StepWeight) -> Vec<f64> {
+    run_batch_scheduled(learner, seqs, learn, weight, &mut |_| {})
+}
+
+/// [`run_batch`] calling `before_step(t)` before every step (the learning-rate schedule).
+fn run_batch_scheduled(
+    learner: &mut dyn Learner,
+    seqs: &[&Sequence],
+    learn: bool,
+    weight: StepWeight,
+    before_step: &mut dyn FnMut(&mut dyn Learner),
+) -> Vec<f64> {
     let shape = learner.shape();
     let (ni, c) = (shape.inputs, shape.outputs);
     let b = learner.batch();
@@ -123,6 +165,7 @@ fn run_batch(learner: &mut dyn Learner, seqs: &[&Sequence], learn: bool, weight:
             weights[k] = if s.has_loss[t] { weight.at(s, t, c) } else { 0.0 };
         }
         let targets: Vec<Target> = seqs.iter().map(|s| Target::Value(&s.targets[t * c..(t + 1) * c])).collect();
+        before_step(learner);
         learner.step(&inputs, &targets, &weights, learn, &mut outputs);
     }
     seqs.iter()
@@ -165,9 +208,14 @@ pub fn train_add(
         let seqs: Vec<Sequence> = (0..b).map(|_| task.sample(&mut rng)).collect();
         let refs: Vec<&Sequence> = seqs.iter().collect();
         let start = Instant::now();
-        run_batch(learner, &refs, true, plan.step_weight);
+        let total_updates = (rounds * task.seq_len) as u64;
+        run_batch_scheduled(learner, &refs, true, plan.step_weight, &mut |l| {
+            if let Some(lr) = plan.lr_schedule.at(updates, total_updates) {
+                l.set_lr(lr);
+            }
+            updates += 1;
+        });
         train_seconds += start.elapsed().as_secs_f64();
-        updates += task.seq_len as u64;
         let done = (r + 1) * b;
         let mut eval_mse = None;
         if (r + 1) % every == 0 && r + 1 < rounds {
@@ -188,5 +236,19 @@ pub fn train_add(
         steps_per_sec,
         sample_steps_per_sec: steps_per_sec * b as f64,
         curve,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_runs_from_peak_to_the_final_fraction() {
+        let s = LrSchedule::Cosine { peak: 0.1, final_frac: 0.03 };
+        assert_eq!(s.at(0, 100), Some(0.1));
+        assert!((s.at(50, 100).unwrap() - 0.1 * (0.03 + 0.97 * 0.5)).abs() < 1e-12);
+        assert!((s.at(100, 100).unwrap() - 0.003).abs() < 1e-12);
+        assert_eq!(LrSchedule::Constant.at(3, 10), None);
     }
 }

@@ -13,7 +13,7 @@ use fptt_sim::model::{init_params, Layout, Shape, Tensor};
 use fptt_sim::rng::SplitMix64;
 use fptt_sim::surrogate::{multi_gaussian, sigmoid, SpikeFn};
 use fptt_sim::tasks::{AddTask, TargetForm, ADD_TASK_CHANCE_MSE};
-use fptt_sim::train::{train_add, StepWeight, TrainPlan};
+use fptt_sim::train::{train_add, LrSchedule, StepWeight, TrainPlan};
 use proptest::prelude::*;
 
 const N: Numerics = Numerics::DEFAULT;
@@ -263,8 +263,14 @@ fn golden_bits_are_pinned() {
     // purpose, together with the RTL and NUMERICS.md.
     let shape = Shape::new(2, 8, 1).unwrap();
     let task = AddTask { seq_len: 20, target: TargetForm::Running };
-    let plan =
-        TrainPlan { sequences: 8, eval_sequences: 2, data_seed: 7, step_weight: StepWeight::Uniform, curve_points: 0 };
+    let plan = TrainPlan {
+        sequences: 8,
+        eval_sequences: 2,
+        data_seed: 7,
+        step_weight: StepWeight::Uniform,
+        curve_points: 0,
+        lr_schedule: LrSchedule::Constant,
+    };
     let cfg = FpttConfig { lr: 0.01, ..FpttConfig::default() };
     let mut l = FixedLearner::new(shape, 2, 7, cfg, N);
     train_add(&mut l, &task, &plan, &mut |_| {});
@@ -285,6 +291,7 @@ fn the_golden_model_learns_the_add_task_at_t50() {
         data_seed: 1,
         step_weight: StepWeight::Uniform,
         curve_points: 0,
+        lr_schedule: LrSchedule::Constant,
     };
     let cfg = FpttConfig { lr: 3e-2, ..FpttConfig::default() };
     let shape = Shape::new(2, 64, 1).unwrap();
