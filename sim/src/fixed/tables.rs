@@ -60,7 +60,7 @@ pub struct Tables {
     state: Fmt,
     sigmoid: Vec<i64>,
     surrogate: Vec<i64>,
-    reciprocal: [i64; 1 << RECIPROCAL_INDEX_BITS],
+    reciprocal: [i32; 1 << RECIPROCAL_INDEX_BITS],
 }
 
 impl Tables {
@@ -72,7 +72,12 @@ impl Tables {
             state,
             sigmoid: sigmoid_table(gate),
             surrogate: surrogate_table(gate),
-            reciprocal: reciprocal_table().try_into().expect("table size"),
+            reciprocal: reciprocal_table()
+                .iter()
+                .map(|&r| r as i32)
+                .collect::<Vec<_>>()
+                .try_into()
+                .expect("table size"),
         }
     }
 
@@ -109,11 +114,11 @@ impl Tables {
         } else {
             (u << (RECIPROCAL_INDEX_BITS - e)) & ((1 << RECIPROCAL_INDEX_BITS) - 1)
         };
-        (self.reciprocal[index as usize], e)
+        (self.reciprocal[index as usize] as i64, e)
     }
 
     /// The raw reciprocal table.
-    pub fn reciprocal_entries(&self) -> &[i64; 1 << RECIPROCAL_INDEX_BITS] {
+    pub fn reciprocal_entries(&self) -> &[i32; 1 << RECIPROCAL_INDEX_BITS] {
         &self.reciprocal
     }
 

@@ -187,15 +187,19 @@ impl FixedParams {
         );
         let gsum = &gsum[..len];
         let recip = tables.reciprocal_entries();
-        // Straight-line, branch-free body over equal-length slices: it vectorises.
+        // Three straight-line, branch-free passes over equal-length slices (each vectorises;
+        // one fused loop spills registers). `tmp` carries g_tot, then the step.
+        let mut tmp = vec![0i32; len];
+        let tmp = &mut tmp[..len];
         for k in 0..len {
             let g = to_mean.apply(mul_sum(gsum[k].clamp(g48_min, g48_max), c.inv_batch));
-            let (w, w_bar, lambda) = (ws[k] as i64, wbs[k] as i64, ls[k] as i64);
-            let w_bar_at_wf = wbar_to_w.apply(w_bar);
-            // g_tot = g - lambda + a (W - W-bar)
-            let diff = w - w_bar_at_wf; // exact: one bit wider than W
-            let g_tot = to_grad.apply((g << g_up) - (lambda << l_up) + (mul(c.a, diff) << d_up));
-            let step = if ADAMAX {
+            let diff = ws[k] as i64 - wbar_to_w.apply(wbs[k] as i64); // exact: one bit wider than W
+                                                                      // g_tot = g - lambda + a (W - W-bar)
+            tmp[k] = to_grad.apply((g << g_up) - ((ls[k] as i64) << l_up) + (mul(c.a, diff) << d_up)) as i32;
+        }
+        if ADAMAX {
+            for k in 0..len {
+                let g_tot = tmp[k] as i64;
                 let m = to_m.apply(mul(c.beta1, ms[k] as i64) + mul(c.one_minus_beta1, g_tot));
                 let u = to_u.apply(mul(c.beta2, us[k] as i64)).max(g_tot.abs() + 1).min(grad_max);
                 ms[k] = m as i32;
@@ -206,17 +210,22 @@ impl FixedParams {
                 let bits = ((u as i32) as f64).to_bits();
                 let e = ((bits >> 52) as i64) - 1023;
                 let index = ((bits >> (52 - RECIPROCAL_INDEX_BITS)) & ((1 << RECIPROCAL_INDEX_BITS) - 1)) as usize;
-                let prod = mul(m, recip[index]);
-                let sh = to_ratio_base - e; // > 0: round down by -sh bits; <= 0: shift up
+                let prod = mul(m, recip[index] as i64);
+                let sh = to_ratio_base - e; // >= 0: shift up; < 0: round off -sh bits
                 let (left, right) = (sh.max(0), (-sh).max(0));
                 let ratio = ((prod << left) + ((1i64 << right) >> 1)) >> right;
-                adamax_step.apply(mul(c.lr, ratio.clamp(ratio_min, ratio_max)))
-            } else {
-                sgd_step.apply(mul(c.lr, g_tot))
-            };
-            let w_new = (w - step).clamp(w_min, w_max);
+                tmp[k] = adamax_step.apply(mul(c.lr, ratio.clamp(ratio_min, ratio_max))) as i32;
+            }
+        } else {
+            for t in tmp.iter_mut() {
+                *t = sgd_step.apply(mul(c.lr, *t as i64)) as i32;
+            }
+        }
+        for k in 0..len {
+            let (w, w_bar, lambda) = (ws[k] as i64, wbs[k] as i64, ls[k] as i64);
+            let w_new = (w - tmp[k] as i64).clamp(w_min, w_max);
             // lambda <- lambda - a (W_new - W-bar_old)
-            let diff_new = w_new - w_bar_at_wf;
+            let diff_new = w_new - wbar_to_w.apply(w_bar);
             let lambda_new = to_lambda.apply((lambda << l_up) - (mul(c.a, diff_new) << d_up));
             // W-bar <- (1 - beta_f) W-bar + beta_f W_new - (beta_f / a) lambda_new
             let w_bar_new = to_wbar.apply(
