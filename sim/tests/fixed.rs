@@ -56,6 +56,20 @@ fn surrogate_is_monotone_where_the_function_is_and_close() {
 }
 
 #[test]
+fn exp_is_monotone_and_close() {
+    let t = Tables::new(N.state, N.gate);
+    let mut last = -1;
+    let mut worst: f64 = 0.0;
+    for x in -(17 << N.state.frac)..=0 {
+        let y = t.exp(x);
+        assert!(y >= last, "exp not monotone at {x}");
+        last = y;
+        worst = worst.max((N.gate.real(y) - N.state.real(x).exp()).abs());
+    }
+    assert!(worst < 2e-4, "exp error {worst}"); // h^2 exp(0) / 8 with h = 1/32: 1.2e-4
+}
+
+#[test]
 fn reciprocal_is_within_half_a_percent() {
     let t = Tables::new(N.state, N.gate);
     assert_eq!(reciprocal_table().len(), 256);
@@ -156,6 +170,24 @@ proptest! {
             let norm: f64 = r.clone().map(|j| g[j] * g[j]).sum::<f64>().sqrt();
             let floor = 8.0 * N.delta.lsb() * (r.len() as f64).sqrt();
             prop_assert!(diff <= 0.02 * norm + floor, "{}: error {} vs norm {}", t.name(), diff, norm);
+        }
+    }
+
+    /// The softmax error of a classification step tracks the float one within the reciprocal
+    /// table's 0.4 % (of w_t, since probabilities are at most 1) plus a few delta LSBs
+    /// (for w_t below the delta format's range of 2; classification weights are at most 1).
+    #[test]
+    fn softmax_error_tracks_float(o in prop::collection::vec(-20.0f64..20.0, 1..12), pick in 0usize..12, w in 0.1f64..1.9) {
+        let kernel = Kernel::new(N);
+        let y = pick % o.len();
+        let codes: Vec<i32> = o.iter().map(|&v| N.state.quantize(v) as i32).collect();
+        let reals: Vec<f64> = codes.iter().map(|&c| N.state.real(c as i64)).collect();
+        let mut d = Vec::new();
+        kernel.softmax_error(&codes, y, N.gain.quantize(w), &mut d);
+        let mut df = Vec::new();
+        step_loss(&reals, Target::Class(y), N.gain.real(N.gain.quantize(w)), &mut df);
+        for (a, b) in d.iter().zip(&df) {
+            prop_assert!((N.delta.real(*a as i64) - b).abs() <= 0.005 * w + 4.0 * N.delta.lsb(), "{} vs {}", N.delta.real(*a as i64), b);
         }
     }
 

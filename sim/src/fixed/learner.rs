@@ -7,8 +7,17 @@ use super::numerics::Numerics;
 use super::update::{FixedParams, UpdateConsts};
 use crate::fptt::FpttConfig;
 use crate::learner::Learner;
-use crate::loss::Target;
+use crate::loss::{step_loss, Target};
 use crate::model::{init_params, Layout, Shape};
+
+/// Targets of one step, as codes.
+#[derive(Clone, Copy)]
+enum CodeTargets<'a> {
+    /// Regression targets, state format, B x C.
+    Values(&'a [i32]),
+    /// One class per stream.
+    Classes(&'a [usize]),
+}
 
 /// The bit-exact fixed-point golden model of the accelerator, B streams in lockstep.
 pub struct FixedLearner {
@@ -74,9 +83,21 @@ impl FixedLearner {
     /// One step from inputs already in codes (x: input format, B x I; y: state format, B x C;
     /// weights: gain format, one per stream, 0 = no loss). Writes o codes (B x C).
     pub fn step_codes(&mut self, x: &[i32], y: &[i32], weights: &[i64], learn: bool, o: &mut [i32]) {
+        let c = self.layout.shape.outputs;
+        assert_eq!(y.len(), self.streams.len() * c, "targets must be B x C");
+        self.step_with(x, CodeTargets::Values(y), weights, learn, o);
+    }
+
+    /// One classification step: `labels` holds one class per stream.
+    pub fn step_classes(&mut self, x: &[i32], labels: &[usize], weights: &[i64], learn: bool, o: &mut [i32]) {
+        assert_eq!(labels.len(), self.streams.len(), "one label per stream");
+        self.step_with(x, CodeTargets::Classes(labels), weights, learn, o);
+    }
+
+    fn step_with(&mut self, x: &[i32], y: CodeTargets, weights: &[i64], learn: bool, o: &mut [i32]) {
         let Shape { inputs: ni, outputs: c, .. } = self.layout.shape;
         let b = self.streams.len();
-        assert!(x.len() == b * ni && y.len() == b * c && o.len() == b * c && weights.len() == b, "step sizes");
+        assert!(x.len() == b * ni && o.len() == b * c && weights.len() == b, "step sizes");
         if learn {
             self.gsum.iter_mut().for_each(|g| *g = 0);
         }
@@ -85,7 +106,14 @@ impl FixedLearner {
             self.kernel.forward(&self.layout, &self.params.operand, st, &x[k * ni..(k + 1) * ni], &mut self.trace);
             o[k * c..(k + 1) * c].copy_from_slice(&self.trace.o);
             if learn && weights[k] != 0 {
-                self.kernel.regression_error(&self.trace.o, &y[k * c..(k + 1) * c], weights[k], &mut self.d_o);
+                match y {
+                    CodeTargets::Values(y) => {
+                        self.kernel.regression_error(&self.trace.o, &y[k * c..(k + 1) * c], weights[k], &mut self.d_o)
+                    }
+                    CodeTargets::Classes(l) => {
+                        self.kernel.softmax_error(&self.trace.o, l[k], weights[k], &mut self.d_o)
+                    }
+                }
                 self.kernel.backward(
                     &self.layout,
                     &self.params.operand,
@@ -128,21 +156,35 @@ impl Learner for FixedLearner {
         x.clear();
         x.extend(inputs.iter().map(|&v| n.input.quantize(v) as i32));
         y.clear();
-        for t in targets {
-            match *t {
-                Target::Value(v) => y.extend(v.iter().map(|&v| n.state.quantize(v) as i32)),
-                Target::Class(_) => panic!("the fixed-point backend supports regression targets only"),
-            }
-        }
         let w: Vec<i64> = weights.iter().map(|&v| n.gain.quantize(v)).collect();
         let mut o = vec![0i32; b * c];
-        self.step_codes(&x, &y, &w, learn, &mut o);
+        let classes: Option<Vec<usize>> = targets
+            .iter()
+            .map(|t| match *t {
+                Target::Class(k) => Some(k),
+                Target::Value(_) => None,
+            })
+            .collect();
+        match &classes {
+            Some(labels) => self.step_classes(&x, labels, &w, learn, &mut o),
+            None => {
+                for t in targets {
+                    match *t {
+                        Target::Value(v) => y.extend(v.iter().map(|&v| n.state.quantize(v) as i32)),
+                        Target::Class(_) => panic!("a step mixes class and value targets"),
+                    }
+                }
+                self.step_codes(&x, &y, &w, learn, &mut o);
+            }
+        }
+        // The loss is reported in f64 from the output codes (host side).
         let mut loss = 0.0;
+        let mut scratch = Vec::new();
         for k in 0..b {
-            for j in 0..c {
-                let (ov, yv) = (n.state.real(o[k * c + j] as i64), n.state.real(y[k * c + j] as i64));
-                outputs[k * c + j] = ov;
-                loss += 0.5 * weights[k] * (ov - yv) * (ov - yv);
+            let ov: Vec<f64> = o[k * c..(k + 1) * c].iter().map(|&v| n.state.real(v as i64)).collect();
+            outputs[k * c..(k + 1) * c].copy_from_slice(&ov);
+            if weights[k] != 0.0 {
+                loss += step_loss(&ov, targets[k], weights[k], &mut scratch);
             }
         }
         self.x = x;

@@ -272,6 +272,24 @@ impl Kernel {
         );
     }
 
+    /// The output error of a classification step: d_o = w_t (softmax(o) - onehot(y)), codes of
+    /// the delta format. softmax: e_k = exp(o_k - max o) from the table, p_k = e_k / sum e
+    /// through the reciprocal table (0.4 % relative error), in the gate format.
+    pub fn softmax_error(&self, o: &[i32], y: usize, weight: i64, d_o: &mut Vec<i32>) {
+        let (n, f) = (&self.n, self.f);
+        assert!(y < o.len(), "class {y} out of range");
+        let top = o.iter().copied().max().expect("at least one output") as i64;
+        d_o.clear();
+        d_o.extend(o.iter().map(|&v| self.tables.exp(n.state.sat(v as i64 - top)) as i32));
+        let sum: i64 = d_o.iter().map(|&e| e as i64).sum(); // >= exp(0) = 1.0: never zero
+        let (r, e) = self.tables.reciprocal(sum);
+        for (k, d) in d_o.iter_mut().enumerate() {
+            let p = n.gate.from_scaled(*d as i64 * r, super::tables::RECIPROCAL_FRAC + e);
+            let err = p - if k == y { self.one_gate } else { 0 };
+            *d = n.delta.from_scaled(weight * err, f.gain + f.g) as i32;
+        }
+    }
+
     /// One-step backward pass of one stream: adds the step's weight-gradient outer products,
     /// exactly, at [`Frac::acc`] fraction bits, to `gsum` (flat layout).
     #[allow(clippy::too_many_arguments)]

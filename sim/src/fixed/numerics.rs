@@ -3,7 +3,8 @@
 
 use super::fmt::Fmt;
 use super::tables::{
-    RECIPROCAL_INDEX_BITS, SIGMOID_RANGE_LOG2, SIGMOID_SEGMENTS, SURROGATE_RANGE_LOG2, SURROGATE_SEGMENTS,
+    EXP_RANGE_LOG2, EXP_SEGMENTS, RECIPROCAL_INDEX_BITS, SIGMOID_RANGE_LOG2, SIGMOID_SEGMENTS, SURROGATE_RANGE_LOG2,
+    SURROGATE_SEGMENTS,
 };
 use serde::Serialize;
 
@@ -126,6 +127,7 @@ impl Numerics {
             ["lambda".into(), f(self.lambda), near.clone(), sat.clone()],
             ["deltas (dJ, ds, dv, dI, dz_*, do)".into(), f(self.delta), near.clone(), sat.clone()],
             ["g (mean gradient), g_tot, Adamax m".into(), f(self.grad), near.clone(), sat.clone()],
+            ["softmax p = e / sum e (classification)".into(), f(self.gate), near.clone(), sat.clone()],
             ["Adamax u".into(), f(self.grad), "floor (so beta2 u always decays)".into(), sat.clone()],
             ["Adamax m/u".into(), f(self.ratio), near.clone(), sat.clone()],
             ["learning rate".into(), f(self.lr), "host quantises, nearest".into(), sat.clone()],
@@ -160,6 +162,8 @@ impl Numerics {
             ["alpha (I - u), alpha^o (J - o)".into(), n(self.gate), n(self.state), n(self.state)],
             ["beta b".into(), n(self.gain), n(self.gate), n(self.state)],
             ["w_t (o - y)".into(), n(self.gain), n(self.state), n(self.delta)],
+            ["softmax: e_k x reciprocal(sum e)".into(), n(self.gate), "17 bits (table)".into(), n(self.gate)],
+            ["w_t (p - onehot)".into(), n(self.gain), n(self.gate), n(self.delta)],
             ["delta x state (e.g. dv (I - u))".into(), n(self.delta), n(self.state), n(self.delta)],
             ["delta x gate (e.g. dv alpha, dz alpha(1-alpha))".into(), n(self.delta), n(self.gate), n(self.delta)],
             ["W^T delta (transposed products)".into(), n(wop), n(self.delta), n(self.delta)],
@@ -203,13 +207,16 @@ impl Numerics {
         }
         s.push_str(&format!(
             "\nTables (piecewise-linear): sigmoid, {} segments over z in [-{r}, {r}) (clamped); surrogate, {} segments over \
-             |x| in [0, {q}) (last entry beyond); reciprocal: {} entries indexed by the {} mantissa bits after the leading one.\n",
+             |x| in [0, {q}) (last entry beyond); exp (softmax), {} segments over x in [-{e}, 0] (0 below); reciprocal \
+             (Adamax 1/u, softmax 1/sum): {} entries indexed by the {} mantissa bits after the leading one.\n",
             SIGMOID_SEGMENTS,
             SURROGATE_SEGMENTS,
+            EXP_SEGMENTS,
             1 << RECIPROCAL_INDEX_BITS,
             RECIPROCAL_INDEX_BITS,
             r = 1 << SIGMOID_RANGE_LOG2,
             q = 1 << SURROGATE_RANGE_LOG2,
+            e = 1 << EXP_RANGE_LOG2,
         ));
         s
     }

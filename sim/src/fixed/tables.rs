@@ -16,6 +16,10 @@ pub const SURROGATE_SEGMENTS: usize = 512;
 pub const SIGMOID_RANGE_LOG2: u32 = 3;
 /// log2 of the surrogate's input range: the table covers |x| in [0, 8); g = table end beyond.
 pub const SURROGATE_RANGE_LOG2: u32 = 3;
+/// Segments of the exponential table (softmax), over x in [-16, 0].
+pub const EXP_SEGMENTS: usize = 512;
+/// log2 of the exponential table's input range: it covers x in [-16, 0]; exp = 0 below.
+pub const EXP_RANGE_LOG2: u32 = 4;
 /// Index bits of the reciprocal table (mantissa bits after the leading one).
 pub const RECIPROCAL_INDEX_BITS: u32 = 8;
 /// Fraction bits of a reciprocal-table entry: entries are 2^16 / mantissa, mantissa in [1, 2).
@@ -34,6 +38,12 @@ pub fn sigmoid_table(gate: Fmt) -> Vec<i64> {
 pub fn surrogate_table(gate: Fmt) -> Vec<i64> {
     let step = (1 << SURROGATE_RANGE_LOG2) as f64 / SURROGATE_SEGMENTS as f64;
     (0..=SURROGATE_SEGMENTS).map(|k| gate.quantize(multi_gaussian(k as f64 * step))).collect()
+}
+
+/// exp(x) at the 513 points x_k = -16 + k/32, as codes of the gate format (softmax).
+pub fn exp_table(gate: Fmt) -> Vec<i64> {
+    let step = (1 << EXP_RANGE_LOG2) as f64 / EXP_SEGMENTS as f64;
+    (0..=EXP_SEGMENTS).map(|k| gate.quantize((-((1 << EXP_RANGE_LOG2) as f64) + k as f64 * step).exp())).collect()
 }
 
 /// Reciprocals of the mantissa-interval midpoints: entry i = round(2^16 / (1 + (i + 0.5)/256)).
@@ -60,6 +70,7 @@ pub struct Tables {
     state: Fmt,
     sigmoid: Vec<i64>,
     surrogate: Vec<i64>,
+    exp: Vec<i64>,
     reciprocal: [i32; 1 << RECIPROCAL_INDEX_BITS],
 }
 
@@ -72,6 +83,7 @@ impl Tables {
             state,
             sigmoid: sigmoid_table(gate),
             surrogate: surrogate_table(gate),
+            exp: exp_table(gate),
             reciprocal: reciprocal_table()
                 .iter()
                 .map(|&r| r as i32)
@@ -100,6 +112,22 @@ impl Tables {
             return self.surrogate[SURROGATE_SEGMENTS];
         }
         interpolate(&self.surrogate, index, mag & ((1 << fbits) - 1), fbits)
+    }
+
+    /// exp(x) for a state-format code x <= 0 (x below -16 gives 0; x > 0 is clamped to 0).
+    #[inline(always)]
+    pub fn exp(&self, x: i64) -> i64 {
+        let lo = -(1i64 << (EXP_RANGE_LOG2 + self.state.frac));
+        if x < lo {
+            return 0;
+        }
+        let offset = x.min(0) - lo; // in [0, 16] x 2^frac
+        let fbits = self.state.frac + EXP_RANGE_LOG2 - EXP_SEGMENTS.trailing_zeros();
+        let index = (offset >> fbits) as usize;
+        if index >= EXP_SEGMENTS {
+            return self.exp[EXP_SEGMENTS];
+        }
+        interpolate(&self.exp, index, offset & ((1 << fbits) - 1), fbits)
     }
 
     /// The reciprocal of a positive code `u` as (r, e): 1/u ~= r x 2^-(16 + e), where r is the
