@@ -1,0 +1,121 @@
+//! `Mac`: one multiply-accumulate lane. It streams the terms of a dot product (weight operand
+//! x activation, one per cycle) through a [`Mul18`], sums them exactly in a 48-bit accumulator
+//! and narrows the sum once with a [`Requant`]: the golden model's `state.from_scaled(acc, ..)`
+//! of I and z_m.
+//!
+//! Biases and spikes are terms too: a bias b enters as b x 2^f (the code of 1.0 in the
+//! activation's format, f = 14 for I, 12 for z_m) and a spike s as w x (s 2^f), so
+//! I = sum w_in x + sum w_rec (s 2^14) + b_I 2^14 is exactly the golden
+//! `dot(w_in, x) + up(dot(w_rec, s) + b_I, f.w, f.w + f.x)`.
+//!
+//! Protocol: a term is taken on every edge with `valid`; `first` marks the first term of a
+//! dot product (the accumulator restarts), `last` its last. [`MAC_LATENCY`] cycles after the
+//! last term, `y_valid` is high for one cycle with the rounded result on `y`. Dot products may
+//! follow each other without a gap. The accumulator never wraps for dot products of fewer than
+//! 2^13 terms (|w x| <= 2^34).
+
+use crate::mul18::{Mul18, MUL18_LATENCY};
+use crate::requant::{Requant, REQUANT_LATENCY};
+use rust_hdl::prelude::*;
+
+/// Accumulator width (the ECP5 ALU54B would hold 54; 48 is the DSP convention).
+pub const ACC_BITS: usize = 48;
+
+/// Cycles from the last term to `y_valid`.
+pub const MAC_LATENCY: usize = MUL18_LATENCY + REQUANT_LATENCY;
+
+// hdl_gen can index an array of blocks only by a literal or a loop variable (a named constant
+// fails in Verilog generation), so the delay lines' last stage is written `[1]`.
+const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1");
+
+/// One MAC lane: `y = sat18(round(sum w a / 2^shift))` over the terms `first..=last`.
+#[derive(LogicBlock)]
+pub struct Mac {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Weight operand (Q5.12).
+    pub w: Signal<In, Signed<18>>,
+    /// Activation code (or 2^f for a bias, s 2^f for a spike).
+    pub a: Signal<In, Signed<18>>,
+    /// A term is present this cycle.
+    pub valid: Signal<In, Bit>,
+    /// This term starts a dot product.
+    pub first: Signal<In, Bit>,
+    /// This term ends a dot product.
+    pub last: Signal<In, Bit>,
+    /// The narrowed dot product, while `y_valid`.
+    pub y: Signal<Out, Signed<18>>,
+    /// `y` holds a result (one cycle per dot product).
+    pub y_valid: Signal<Out, Bit>,
+    mul: Mul18,
+    round: Requant<ACC_BITS>,
+    valid_d: [DFF<Bit>; MUL18_LATENCY],
+    first_d: [DFF<Bit>; MUL18_LATENCY],
+    last_d: [DFF<Bit>; MUL18_LATENCY],
+    acc: DFF<Signed<ACC_BITS>>,
+    done: DFF<Bit>,
+    sum: Signal<Local, Signed<ACC_BITS>>,
+}
+
+impl Mac {
+    /// A lane whose result drops `shift` fraction bits (14 for I, 12 for z_m under the
+    /// default formats: weight frac + activation frac - state frac).
+    pub fn new(shift: u32) -> Self {
+        Self {
+            clock: Signal::default(),
+            w: Signal::default(),
+            a: Signal::default(),
+            valid: Signal::default(),
+            first: Signal::default(),
+            last: Signal::default(),
+            y: Signal::default(),
+            y_valid: Signal::default(),
+            mul: Mul18::default(),
+            round: Requant::new(shift),
+            valid_d: Default::default(),
+            first_d: Default::default(),
+            last_d: Default::default(),
+            acc: DFF::default(),
+            done: DFF::default(),
+            sum: Signal::default(),
+        }
+    }
+}
+
+impl Logic for Mac {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, acc, done);
+        self.mul.clock.next = self.clock.val();
+        self.round.clock.next = self.clock.val();
+        for i in 0..MUL18_LATENCY {
+            self.valid_d[i].clock.next = self.clock.val();
+            self.first_d[i].clock.next = self.clock.val();
+            self.last_d[i].clock.next = self.clock.val();
+        }
+        // Operands into the multiplier; the flags travel alongside.
+        self.mul.a.next = self.w.val();
+        self.mul.b.next = self.a.val();
+        self.valid_d[0].d.next = self.valid.val();
+        self.first_d[0].d.next = self.first.val();
+        self.last_d[0].d.next = self.last.val();
+        for i in 1..MUL18_LATENCY {
+            self.valid_d[i].d.next = self.valid_d[i - 1].q.val();
+            self.first_d[i].d.next = self.first_d[i - 1].q.val();
+            self.last_d[i].d.next = self.last_d[i - 1].q.val();
+        }
+        // Accumulate at the full 48 bits: the product is sign-extended first.
+        self.sum.next = self.acc.q.val() + signed_bit_cast::<ACC_BITS, 36>(self.mul.p.val());
+        if self.first_d[1].q.val() {
+            self.sum.next = signed_bit_cast::<ACC_BITS, 36>(self.mul.p.val());
+        }
+        if self.valid_d[1].q.val() {
+            self.acc.d.next = self.sum.val();
+        }
+        // The rounding stage samples every cycle; `done` says when its sample was a result.
+        self.round.acc.next = self.sum.val();
+        self.done.d.next = self.valid_d[1].q.val() & self.last_d[1].q.val();
+        self.y.next = self.round.y.val();
+        self.y_valid.next = self.done.q.val();
+    }
+}

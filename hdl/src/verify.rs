@@ -1,0 +1,234 @@
+//! Test support: clock a block in rust-hdl's simulator, run its generated Verilog in Icarus
+//! Verilog against the same vectors, and draw random and extreme test values.
+//!
+//! Both runs follow one convention: before clock edge `i` the inputs take row `i` of the
+//! vectors; after edge `i` the outputs are read into row `i`. A block of latency L therefore
+//! answers input row `i` in output row `i + L - 1`.
+
+use rust_hdl::core::block::Block;
+use rust_hdl::core::simulate::simulate;
+use rust_hdl::prelude::Clock;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+/// Delta-cycle budget for one settle of the simulator.
+const MAX_DELTAS: usize = 1000;
+
+/// Let combinational logic settle; panics if the circuit does not converge.
+pub fn settle<B: Block>(uut: &mut B) {
+    assert!(simulate(uut, MAX_DELTAS), "rust-hdl simulation did not converge");
+}
+
+/// One clock cycle: a rising edge (registers take the current inputs), then a falling edge.
+/// `set_clock` drives the block's clock input (e.g. `|u, c| u.clock.next = c`).
+pub fn tick<B: Block>(uut: &mut B, set_clock: &impl Fn(&mut B, Clock)) {
+    set_clock(uut, Clock { clk: true });
+    settle(uut);
+    set_clock(uut, Clock { clk: false });
+    settle(uut);
+}
+
+/// Runs `rows` through a block in rust-hdl's simulator: for each row, `apply` sets the inputs,
+/// they settle, one clock cycle passes, `read` collects the outputs. The block must be fresh (unconnected).
+pub fn run_rust_hdl<B: Block>(
+    uut: &mut B,
+    set_clock: impl Fn(&mut B, Clock),
+    apply: impl Fn(&mut B, &[i64]),
+    read: impl Fn(&B) -> Vec<i64>,
+    rows: &[Vec<i64>],
+) -> Vec<Vec<i64>> {
+    uut.connect_all();
+    set_clock(uut, Clock { clk: false });
+    settle(uut);
+    rows.iter()
+        .map(|row| {
+            apply(uut, row);
+            settle(uut); // inputs settle before the edge, as in the Verilog testbench
+            tick(uut, &set_clock);
+            read(uut)
+        })
+        .collect()
+}
+
+/// A port of the device under test, as the testbench declares it.
+#[derive(Clone, Copy, Debug)]
+pub struct Port {
+    /// Name (the rust-hdl field name).
+    pub name: &'static str,
+    /// Width in bits.
+    pub bits: usize,
+    /// Two's complement (printed and compared as signed).
+    pub signed: bool,
+}
+
+impl Port {
+    /// A signed port.
+    pub const fn signed(name: &'static str, bits: usize) -> Self {
+        Self { name, bits, signed: true }
+    }
+
+    /// An unsigned port (flags, addresses).
+    pub const fn unsigned(name: &'static str, bits: usize) -> Self {
+        Self { name, bits, signed: false }
+    }
+
+    fn decl(&self, kind: &str) -> String {
+        let sign = if self.signed { " signed" } else { "" };
+        if self.bits == 1 {
+            format!("{kind}{sign} {};", self.name)
+        } else {
+            format!("{kind}{sign} [{}:0] {};", self.bits - 1, self.name)
+        }
+    }
+}
+
+/// A Verilog testbench (module `tb`) for the rust-hdl top module `top` with a `clock` input:
+/// it reads `rows` input rows from `vectors.txt` (binary, inputs concatenated in order),
+/// applies one per clock edge and prints the outputs after every edge as decimal numbers,
+/// one line per row.
+pub fn testbench(inputs: &[Port], outputs: &[Port], rows: usize) -> String {
+    let width: usize = inputs.iter().map(|p| p.bits).sum();
+    let mut s = String::new();
+    s.push_str("`timescale 1ns/1ps\nmodule tb;\nreg clock = 0;\n");
+    for p in inputs {
+        writeln!(s, "{}", p.decl("reg")).unwrap();
+    }
+    for p in outputs {
+        writeln!(s, "{}", p.decl("wire")).unwrap();
+    }
+    writeln!(s, "reg [{}:0] vectors [0:{}];\ninteger i;", width - 1, rows.max(1) - 1).unwrap();
+    let conns = std::iter::once("clock")
+        .chain(inputs.iter().chain(outputs).map(|p| p.name))
+        .map(|n| format!(".{n}({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(s, "top dut({conns});").unwrap();
+    let lhs = inputs.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
+    let fmt = vec!["%0d"; outputs.len()].join(" ");
+    let args = outputs.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
+    writeln!(
+        s,
+        "initial begin\n  $readmemb(\"vectors.txt\", vectors);\n  for (i = 0; i < {rows}; i = i + 1) begin\n    \
+         {{{lhs}}} = vectors[i];\n    #5 clock = 1;\n    #1 $display(\"{fmt}\", {args});\n    #4 clock = 0;\n  end\n  \
+         $finish;\nend\nendmodule"
+    )
+    .unwrap();
+    s
+}
+
+/// The `$readmemb` file of `rows` for `inputs` (one line per row, inputs concatenated).
+pub fn vector_file(inputs: &[Port], rows: &[Vec<i64>]) -> String {
+    let mut s = String::new();
+    for row in rows {
+        assert_eq!(row.len(), inputs.len(), "vector row width");
+        for (p, &v) in inputs.iter().zip(row) {
+            for bit in (0..p.bits).rev() {
+                let one = if bit < 64 { (v >> bit) & 1 != 0 } else { v < 0 };
+                s.push(if one { '1' } else { '0' });
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Environment variable that turns a missing Icarus Verilog into a test failure.
+pub const REQUIRE_IVERILOG: &str = "FPTT_REQUIRE_IVERILOG";
+
+/// Is Icarus Verilog (`iverilog` and `vvp`) on PATH? When it is not, prints why the caller's
+/// test is skipped, or panics if [`REQUIRE_IVERILOG`] is set (CI installs it).
+pub fn iverilog_available(test: &str) -> bool {
+    let ok = |p: &str, arg: &str| Command::new(p).arg(arg).output().map(|o| o.status.success()).unwrap_or(false);
+    // `iverilog -V` exits 0; `vvp -V` likewise.
+    if ok("iverilog", "-V") && ok("vvp", "-V") {
+        return true;
+    }
+    if std::env::var_os(REQUIRE_IVERILOG).is_some() {
+        panic!("{test}: Icarus Verilog (iverilog, vvp) not found on PATH and {REQUIRE_IVERILOG} is set");
+    }
+    eprintln!(
+        "SKIPPED {test}: Icarus Verilog (iverilog, vvp) not found on PATH; install it \
+         (apt-get install -y iverilog) to cross-check the generated Verilog"
+    );
+    false
+}
+
+/// Simulates `dut` (Verilog with module `top`) in Icarus Verilog inside `dir` on `rows` and
+/// returns the outputs after every clock edge (`None` where a bit was x or z). Panics when
+/// compilation or simulation fails. Call [`iverilog_available`] first.
+pub fn run_icarus(
+    dir: &Path,
+    dut: &str,
+    inputs: &[Port],
+    outputs: &[Port],
+    rows: &[Vec<i64>],
+) -> Vec<Vec<Option<i64>>> {
+    std::fs::create_dir_all(dir).expect("create Icarus work directory");
+    std::fs::write(dir.join("dut.v"), dut).expect("write dut.v");
+    std::fs::write(dir.join("tb.v"), testbench(inputs, outputs, rows.len())).expect("write tb.v");
+    std::fs::write(dir.join("vectors.txt"), vector_file(inputs, rows)).expect("write vectors.txt");
+    let out = Command::new("iverilog")
+        .current_dir(dir)
+        .args(["-g2005", "-Wall", "-Wno-timescale", "-s", "tb", "-o", "sim.vvp", "tb.v", "dut.v"])
+        .output()
+        .expect("run iverilog");
+    assert!(
+        out.status.success(),
+        "iverilog failed in {}:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("vvp").current_dir(dir).args(["-n", "sim.vvp"]).output().expect("run vvp");
+    assert!(out.status.success(), "vvp failed in {}:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Vec<Option<i64>>> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains("$finish") && !l.starts_with("VCD"))
+        .map(|l| l.split_whitespace().map(|w| w.parse().ok()).collect())
+        .collect();
+    assert_eq!(lines.len(), rows.len(), "vvp printed {} rows for {} vectors:\n{text}", lines.len(), rows.len());
+    lines
+}
+
+/// A small deterministic generator (SplitMix64) for test vectors.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        assert!(lo <= hi);
+        let span = (hi as i128 - lo as i128 + 1) as u128;
+        (lo as i128 + (self.next_u64() as u128 % span) as i128) as i64
+    }
+
+    /// A signed `bits`-bit code: uniform most of the time, otherwise an extreme (min, max,
+    /// 0, +-1, min + 1) or a value with a random number of significant bits.
+    pub fn code(&mut self, bits: u32) -> i64 {
+        let (min, max) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
+        match self.next_u64() % 8 {
+            0 => [min, max, 0, 1, -1, min + 1][(self.next_u64() % 6) as usize],
+            1 | 2 => {
+                let m = self.range(1, bits as i64 - 1) as u32;
+                self.range(-(1i64 << m), (1i64 << m) - 1).clamp(min, max)
+            }
+            _ => self.range(min, max),
+        }
+    }
+}
