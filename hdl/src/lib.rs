@@ -6,17 +6,28 @@
 //! - [`requant`]: round to nearest (ties up) and saturate a wide accumulator into 18 bits;
 //! - [`sigmoid_rom`]: the sigmoid table in a synchronous ROM with piecewise-linear interpolation;
 //! - [`surrogate_rom`]: the surrogate-gradient table, the same way;
-//! - [`mac`]: one multiply-accumulate lane computing a dot product plus bias, requantised.
+//! - [`mac`]: one multiply-accumulate lane computing a dot product plus bias, requantised by
+//!   one of three selectable roundings, with a per-term pre-shift ([`shift_up`]) for z_a's
+//!   mixed-scale terms;
+//! - [`neuron`]: the element-wise neuron update (b, theta, v, s, u), pipelined;
+//! - [`forward`]: one forward step (LTC layer and readout) for B streams on one weight lane,
+//!   weights in a RAM, bit-exact with `Kernel::forward`.
 //!
-//! [`word`] converts between rust-hdl words and `i64` codes; [`verify`] holds what the tests use
-//! to clock a block in rust-hdl's simulator and to run its generated Verilog in Icarus Verilog.
+//! [`shift_up`] and [`widen`] sign-extend (and shift) words: rust-hdl's `signed_bit_cast`
+//! recurses forever on the most negative code. [`word`] converts between rust-hdl words and
+//! `i64` codes; [`verify`] holds what the tests use to clock a block in rust-hdl's simulator
+//! and to run its generated Verilog in Icarus Verilog.
 
 pub use rust_hdl;
 
+pub mod forward;
 pub mod mac;
 pub mod mul18;
+pub mod neuron;
 pub mod requant;
+pub mod shift_up;
 pub mod sigmoid_rom;
 pub mod surrogate_rom;
 pub mod verify;
+pub mod widen;
 pub mod word;

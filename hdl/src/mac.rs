@@ -8,25 +8,42 @@
 //! I = sum w_in x + sum w_rec (s 2^14) + b_I 2^14 is exactly the golden
 //! `dot(w_in, x) + up(dot(w_rec, s) + b_I, f.w, f.w + f.x)`.
 //!
+//! Terms with fewer fraction bits than the rest are shifted up per term: with `up` high the
+//! product enters the accumulator shifted left by the lane's `up` amount (the golden `up(..)`).
+//! z_a = W_a [I; b] + c_a needs this: its W_a x I products carry 24 fraction bits, its
+//! W_a x b products and c_a x 2^16 carry 28, so the I terms go in with `up` = 4.
+//!
+//! One lane serves several roundings: it holds up to [`MAC_SHIFTS`] requantisers (one per
+//! shift, e.g. 14 for I, 12 for z_m, J and z_o, 16 for z_a) behind one multiplier, and the
+//! `sel` input of a dot product's last term picks which one narrows it.
+//!
 //! Protocol: a term is taken on every edge with `valid`; `first` marks the first term of a
 //! dot product (the accumulator restarts), `last` its last. [`MAC_LATENCY`] cycles after the
 //! last term, `y_valid` is high for one cycle with the rounded result on `y`. Dot products may
 //! follow each other without a gap. The accumulator never wraps for dot products of fewer than
-//! 2^13 terms (|w x| <= 2^34).
+//! 2^13 terms (|w x| <= 2^34), or 2^9 terms when they are shifted up by 4.
 
 use crate::mul18::{Mul18, MUL18_LATENCY};
 use crate::requant::{Requant, REQUANT_LATENCY};
+use crate::shift_up::ShiftUp;
 use rust_hdl::prelude::*;
 
 /// Accumulator width (the ECP5 ALU54B would hold 54; 48 is the DSP convention).
 pub const ACC_BITS: usize = 48;
+
+/// Number of selectable roundings.
+pub const MAC_SHIFTS: usize = 3;
+
+/// Stages of the `sel` delay line (multiplier, then the rounding stage).
+const SEL_STAGES: usize = MUL18_LATENCY + REQUANT_LATENCY;
 
 /// Cycles from the last term to `y_valid`.
 pub const MAC_LATENCY: usize = MUL18_LATENCY + REQUANT_LATENCY;
 
 // hdl_gen can index an array of blocks only by a literal or a loop variable (a named constant
 // fails in Verilog generation), so the delay lines' last stage is written `[1]`.
-const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1");
+const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1 (sel: 2)");
+const _: () = assert!(MAC_SHIFTS == 3, "the rounding mux names indices 0..=2");
 
 /// One MAC lane: `y = sat18(round(sum w a / 2^shift))` over the terms `first..=last`.
 #[derive(LogicBlock)]
@@ -43,15 +60,23 @@ pub struct Mac {
     pub first: Signal<In, Bit>,
     /// This term ends a dot product.
     pub last: Signal<In, Bit>,
+    /// Shift this term's product left by the lane's `up` amount before adding it.
+    pub up: Signal<In, Bit>,
+    /// Which rounding narrows the dot product (index into the lane's shifts; read with the
+    /// last term).
+    pub sel: Signal<In, Bits<2>>,
     /// The narrowed dot product, while `y_valid`.
     pub y: Signal<Out, Signed<18>>,
     /// `y` holds a result (one cycle per dot product).
     pub y_valid: Signal<Out, Bit>,
     mul: Mul18,
-    round: Requant<ACC_BITS>,
+    round: [Requant<ACC_BITS>; MAC_SHIFTS],
+    sel_d: [DFF<Bits<2>>; SEL_STAGES],
     valid_d: [DFF<Bit>; MUL18_LATENCY],
     first_d: [DFF<Bit>; MUL18_LATENCY],
     last_d: [DFF<Bit>; MUL18_LATENCY],
+    up_d: [DFF<Bit>; MUL18_LATENCY],
+    pre: ShiftUp<36, ACC_BITS>,
     acc: DFF<Signed<ACC_BITS>>,
     done: DFF<Bit>,
     sum: Signal<Local, Signed<ACC_BITS>>,
@@ -59,8 +84,20 @@ pub struct Mac {
 
 impl Mac {
     /// A lane whose result drops `shift` fraction bits (14 for I, 12 for z_m under the
-    /// default formats: weight frac + activation frac - state frac).
+    /// default formats: weight frac + activation frac - state frac); `up` has no effect.
     pub fn new(shift: u32) -> Self {
+        Self::with_up(shift, 0)
+    }
+
+    /// A lane whose result drops `shift` fraction bits and whose `up` terms are shifted left
+    /// by `up` bits (z_a: shift 16, up 4 under the default formats).
+    pub fn with_up(shift: u32, up: u32) -> Self {
+        Self::with_shifts([shift; MAC_SHIFTS], up)
+    }
+
+    /// A lane whose result drops `shifts[sel]` fraction bits, `sel` as given with the last
+    /// term, and whose `up` terms are shifted left by `up` bits.
+    pub fn with_shifts(shifts: [u32; MAC_SHIFTS], up: u32) -> Self {
         Self {
             clock: Signal::default(),
             w: Signal::default(),
@@ -70,11 +107,16 @@ impl Mac {
             last: Signal::default(),
             y: Signal::default(),
             y_valid: Signal::default(),
+            up: Signal::default(),
+            sel: Signal::default(),
             mul: Mul18::default(),
-            round: Requant::new(shift),
+            round: shifts.map(Requant::new),
+            sel_d: Default::default(),
             valid_d: Default::default(),
             first_d: Default::default(),
             last_d: Default::default(),
+            up_d: Default::default(),
+            pre: ShiftUp::new(up),
             acc: DFF::default(),
             done: DFF::default(),
             sum: Signal::default(),
@@ -87,11 +129,17 @@ impl Logic for Mac {
     fn update(&mut self) {
         dff_setup!(self, clock, acc, done);
         self.mul.clock.next = self.clock.val();
-        self.round.clock.next = self.clock.val();
+        for i in 0..MAC_SHIFTS {
+            self.round[i].clock.next = self.clock.val();
+        }
+        for i in 0..SEL_STAGES {
+            self.sel_d[i].clock.next = self.clock.val();
+        }
         for i in 0..MUL18_LATENCY {
             self.valid_d[i].clock.next = self.clock.val();
             self.first_d[i].clock.next = self.clock.val();
             self.last_d[i].clock.next = self.clock.val();
+            self.up_d[i].clock.next = self.clock.val();
         }
         // Operands into the multiplier; the flags travel alongside.
         self.mul.a.next = self.w.val();
@@ -99,23 +147,44 @@ impl Logic for Mac {
         self.valid_d[0].d.next = self.valid.val();
         self.first_d[0].d.next = self.first.val();
         self.last_d[0].d.next = self.last.val();
+        self.up_d[0].d.next = self.up.val();
+        self.sel_d[0].d.next = self.sel.val();
+        for i in 1..SEL_STAGES {
+            self.sel_d[i].d.next = self.sel_d[i - 1].q.val();
+        }
         for i in 1..MUL18_LATENCY {
             self.valid_d[i].d.next = self.valid_d[i - 1].q.val();
             self.first_d[i].d.next = self.first_d[i - 1].q.val();
             self.last_d[i].d.next = self.last_d[i - 1].q.val();
+            self.up_d[i].d.next = self.up_d[i - 1].q.val();
         }
-        // Accumulate at the full 48 bits: the product is sign-extended first.
-        self.sum.next = self.acc.q.val() + signed_bit_cast::<ACC_BITS, 36>(self.mul.p.val());
+        // Accumulate at the full 48 bits: the product is sign-extended (and maybe shifted) first.
+        self.pre.x.next = self.mul.p.val();
+        self.pre.en.next = self.up_d[1].q.val();
+        // (if/else, never default-then-override: a signal assigned twice in one evaluation
+        // glitches in Icarus, and two blocks glitching into each other never settle)
         if self.first_d[1].q.val() {
-            self.sum.next = signed_bit_cast::<ACC_BITS, 36>(self.mul.p.val());
+            self.sum.next = self.pre.y.val();
+        } else {
+            self.sum.next = self.acc.q.val() + self.pre.y.val();
         }
         if self.valid_d[1].q.val() {
             self.acc.d.next = self.sum.val();
         }
         // The rounding stage samples every cycle; `done` says when its sample was a result.
-        self.round.acc.next = self.sum.val();
+        for i in 0..MAC_SHIFTS {
+            self.round[i].acc.next = self.sum.val();
+        }
         self.done.d.next = self.valid_d[1].q.val() & self.last_d[1].q.val();
-        self.y.next = self.round.y.val();
+        // the rounding selected with the last term (sel_d[2] is aligned with `done`); one
+        // assignment per evaluation, as above
+        if self.sel_d[2].q.val() == 1 {
+            self.y.next = self.round[1].y.val();
+        } else if self.sel_d[2].q.val() == 2 {
+            self.y.next = self.round[2].y.val();
+        } else {
+            self.y.next = self.round[0].y.val();
+        }
         self.y_valid.next = self.done.q.val();
     }
 }

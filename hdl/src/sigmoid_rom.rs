@@ -1,9 +1,9 @@
 //! `SigmoidRom`: the sigmoid of the golden model (`Tables::sigmoid`) as a pipelined unit: a
-//! 256 x 36 synchronous ROM (one EBR) holding each segment's start value and slope, one
+//! 512 x 36 synchronous ROM (one EBR) holding each segment's start value and slope, one
 //! [`Mul18`] for the interpolation and a [`Requant`] for its rounding.
 //!
-//! For a state-format code z (Q5.12): clamp z to [-8, 8), offset = z + 8 (16 bits); the top
-//! 8 bits pick segment k, the low 8 bits are the fraction f; y = y_k + round((y_{k+1} - y_k)
+//! For a state-format code z (Q5.12): clamp z to [-16, 16), offset = z + 16 (17 bits); the top
+//! 9 bits pick segment k, the low 8 bits are the fraction f; y = y_k + round((y_{k+1} - y_k)
 //! f / 2^8), a gate-format code (Q1.16). The ROM word k is {y_k, y_{k+1} - y_k}, filled from
 //! `fptt_sim::fixed::tables::sigmoid_table`, so one read gives both ends of the segment.
 //!
@@ -16,8 +16,8 @@ use fptt_sim::fixed::tables::{sigmoid_table, SIGMOID_RANGE_LOG2, SIGMOID_SEGMENT
 use fptt_sim::fixed::{Fmt, Numerics};
 use rust_hdl::prelude::*;
 
-/// Segment index bits (256 segments).
-pub const SIGMOID_INDEX_BITS: usize = 8;
+/// Segment index bits (512 segments).
+pub const SIGMOID_INDEX_BITS: usize = 9;
 
 /// Cycles from `z` to `y`: ROM read, multiplier, rounding, final add.
 pub const SIGMOID_LATENCY: usize = 1 + MUL18_LATENCY + REQUANT_LATENCY + 1;
@@ -26,7 +26,7 @@ pub const SIGMOID_LATENCY: usize = 1 + MUL18_LATENCY + REQUANT_LATENCY + 1;
 pub fn sigmoid_rom_words(gate: Fmt) -> Vec<u64> {
     let t = sigmoid_table(gate);
     assert_eq!(t.len(), SIGMOID_SEGMENTS + 1);
-    assert_eq!(SIGMOID_SEGMENTS, 1 << SIGMOID_INDEX_BITS, "ROM sized for 256 segments");
+    assert_eq!(SIGMOID_SEGMENTS, 1 << SIGMOID_INDEX_BITS, "ROM sized for 512 segments");
     let m = (1u64 << 18) - 1;
     t.windows(2)
         .map(|w| {
@@ -53,11 +53,11 @@ pub struct SigmoidRom {
     y0: [DFF<Signed<18>>; 3],
     out: DFF<Signed<18>>,
     zu: Signal<Local, Bits<18>>,
-    hi: Signal<Local, Bits<3>>,
-    offset: Signal<Local, Bits<16>>,
+    hi: Signal<Local, Bits<2>>,
+    offset: Signal<Local, Bits<17>>,
     fext: Signal<Local, Bits<18>>,
-    flip: Constant<Bits<16>>,
-    ones: Constant<Bits<16>>,
+    flip: Constant<Bits<17>>,
+    ones: Constant<Bits<17>>,
 }
 
 impl SigmoidRom {
@@ -67,9 +67,9 @@ impl SigmoidRom {
     }
 
     /// The unit for formats `n` (the state format must have 12 fraction bits so that the
-    /// offset is 16 bits: 3 range bits + 1 sign + 12 fraction).
+    /// offset is 17 bits: 4 range bits + 1 sign + 12 fraction).
     pub fn with(n: Numerics) -> Self {
-        assert_eq!(n.state.frac + SIGMOID_RANGE_LOG2 + 1, 16, "sigmoid unit built for 16-bit offsets");
+        assert_eq!(n.state.frac + SIGMOID_RANGE_LOG2 + 1, 17, "sigmoid unit built for 17-bit offsets");
         assert_eq!(n.state.bits, 18);
         assert_eq!(n.gate.bits, 18);
         let words = sigmoid_rom_words(n.gate);
@@ -87,8 +87,8 @@ impl SigmoidRom {
             hi: Signal::default(),
             offset: Signal::default(),
             fext: Signal::default(),
-            flip: Constant::new(0x8000.into()),
-            ones: Constant::new(0xFFFF.into()),
+            flip: Constant::new(0x1_0000.into()),
+            ones: Constant::new(0x1_FFFF.into()),
         }
     }
 }
@@ -109,11 +109,11 @@ impl Logic for SigmoidRom {
         self.rom.clock.next = self.clock.val();
         self.mul.clock.next = self.clock.val();
         self.round.clock.next = self.clock.val();
-        // Address stage: offset = clamp(z, -8, 8 - lsb) + 8, as 16 unsigned bits. z is in
-        // range when its top three bits agree; then offset is z with bit 15 inverted.
+        // Address stage: offset = clamp(z, -16, 16 - lsb) + 16, as 17 unsigned bits. z is in
+        // range when its top two bits agree; then offset is z with bit 16 inverted.
         self.zu.next = unsigned_cast(self.z.val());
-        self.hi.next = self.zu.val().get_bits::<3>(15);
-        self.offset.next = (self.zu.val().get_bits::<16>(0)) ^ (self.flip.val());
+        self.hi.next = self.zu.val().get_bits::<2>(16);
+        self.offset.next = (self.zu.val().get_bits::<17>(0)) ^ (self.flip.val());
         if (!(self.hi.val().all())) & (self.hi.val().any()) {
             if self.zu.val().get_bit(17) {
                 self.offset.next = 0.into();
@@ -121,7 +121,7 @@ impl Logic for SigmoidRom {
                 self.offset.next = self.ones.val();
             }
         }
-        self.rom.address.next = self.offset.val().get_bits::<8>(8);
+        self.rom.address.next = self.offset.val().get_bits::<9>(8);
         self.frac.d.next = self.offset.val().get_bits::<8>(0);
         // Interpolation: slope x fraction, rounded by 8 bits, plus the segment start.
         self.fext.next = bit_cast::<18, 8>(self.frac.q.val());

@@ -11,6 +11,10 @@ use rust_hdl::prelude::Clock;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Longest an Icarus simulation may run (the largest here take a few seconds).
+pub const VVP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Delta-cycle budget for one settle of the simulator.
 const MAX_DELTAS: usize = 1000;
@@ -180,9 +184,34 @@ pub fn run_icarus(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new("vvp").current_dir(dir).args(["-n", "sim.vvp"]).output().expect("run vvp");
-    assert!(out.status.success(), "vvp failed in {}:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
+    // vvp writes to files and is polled: a zero-delay loop in the design hangs Icarus at one
+    // time step, which must fail the test instead of blocking it forever.
+    let file = |name: &str| std::fs::File::create(dir.join(name)).expect("create vvp output file");
+    let mut child = Command::new("vvp")
+        .current_dir(dir)
+        .args(["-n", "sim.vvp"])
+        .stdout(file("vvp.out"))
+        .stderr(file("vvp.err"))
+        .spawn()
+        .expect("run vvp");
+    let deadline = Instant::now() + VVP_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for vvp") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "vvp did not finish within {VVP_TIMEOUT:?} in {} (a combinational loop that never settles?)",
+                dir.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("read vvp output");
+    assert!(status.success(), "vvp failed in {}:\n{}", dir.display(), read("vvp.err"));
+    let text = read("vvp.out");
     let lines: Vec<Vec<Option<i64>>> = text
         .lines()
         .filter(|l| !l.is_empty() && !l.contains("$finish") && !l.starts_with("VCD"))

@@ -59,8 +59,8 @@ pub struct FpttArgs {
     /// Optimiser.
     #[arg(long, value_enum, default_value_t = OptimizerArg::Adamax)]
     pub optimizer: OptimizerArg,
-    /// Learning rate.
-    #[arg(long, default_value_t = 3e-3)]
+    /// Learning rate (the peak of a cosine schedule).
+    #[arg(long, default_value_t = 5e-2)]
     pub lr: f64,
     /// FPTT regulariser strength a.
     #[arg(long = "reg-a", default_value_t = 0.1)]

@@ -51,10 +51,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
     /// Streams B trained in lockstep (one update per step from their mean gradient).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 64)]
     pub batch: usize,
     /// Training sequences (rounded up to whole batches).
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 16384)]
     pub sequences: usize,
     /// Held-out sequences for the evaluation.
     #[arg(long, default_value_t = 512)]
@@ -80,6 +80,9 @@ pub struct TrainArgs {
     /// Fraction of --lr left at the end of a cosine schedule.
     #[arg(long, default_value_t = 0.03)]
     pub lr_final: f64,
+    /// After training, commit the average (W <- W-bar) before the final evaluation.
+    #[arg(long)]
+    pub commit_average: bool,
     /// Initialisation: the project's (slow readout, boosted marker input) or plain uniform.
     #[arg(long, value_enum, default_value_t = InitArg::Project)]
     pub init: InitArg,
@@ -143,6 +146,7 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
             ScheduleArg::Constant => LrSchedule::Constant,
             ScheduleArg::Cosine => LrSchedule::Cosine { peak: cfg.lr, final_frac: args.lr_final },
         },
+        commit_average: args.commit_average,
     };
     let init = match args.init {
         InitArg::Project => AddTask::init_options(),

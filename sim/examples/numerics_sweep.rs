@@ -38,6 +38,7 @@ fn main() {
         step_weight: StepWeight::Uniform,
         curve_points: 0,
         lr_schedule: LrSchedule::Cosine { peak: lr, final_frac: 0.03 },
+        commit_average: false,
     };
     let cfg = FpttConfig { lr, ..FpttConfig::default() };
     let init = init_params_with(shape, 1, &AddTask::init_options());

@@ -63,7 +63,7 @@ impl AddTask {
     /// The project's initialisation for this task (see [`InitOptions`]).
     pub fn init_options() -> InitOptions {
         InitOptions {
-            readout_rate_bias: -5.0,
+            readout_rate_bias: -8.0,
             readout_gate_on_j: 1.0,
             readout_gate_on_o: 0.0,
             input_gains: vec![1.0, Self::MARKER_INIT_GAIN],

@@ -59,6 +59,8 @@ pub struct TrainPlan {
     pub curve_points: usize,
     /// Learning rate over the run (the host sets it before every update).
     pub lr_schedule: LrSchedule,
+    /// Commit the average (W <- W-bar) after training, before the final evaluation.
+    pub commit_average: bool,
 }
 
 /// The learning rate over a run of K updates.
@@ -224,6 +226,9 @@ pub fn train_add(
             eval_mse = Some(mse);
         }
         progress(Progress { sequences: done, total: rounds * b, eval_mse });
+    }
+    if plan.commit_average {
+        learner.commit_average();
     }
     let eval_mse = evaluate(learner, &held_out);
     curve.push(CurvePoint { sequences: rounds * b, eval_mse });

@@ -70,6 +70,7 @@ fn training_is_deterministic_and_commit_average_sets_w_to_w_bar() {
         step_weight: StepWeight::Uniform,
         curve_points: 0,
         lr_schedule: LrSchedule::Constant,
+        commit_average: false,
     };
     let run = || {
         let mut l = FloatLearner::new(shape(), 4, 5, FpttConfig::default());
@@ -93,6 +94,7 @@ fn the_held_out_set_does_not_depend_on_b() {
         step_weight: StepWeight::Uniform,
         curve_points: 0,
         lr_schedule: LrSchedule::Constant,
+        commit_average: false,
     };
     let set = eval_set(&task, &plan);
     // Frozen weights: the same MSE whatever the number of streams (7 is not a multiple of 3).
@@ -112,6 +114,7 @@ fn learns_the_add_task_at_t50() {
         step_weight: StepWeight::Uniform,
         curve_points: 0,
         lr_schedule: LrSchedule::Constant,
+        commit_average: false,
     };
     let cfg = FpttConfig { lr: 3e-2, ..FpttConfig::default() };
     let mut l = FloatLearner::new(Shape::new(2, 64, 1).unwrap(), 32, 1, cfg);

@@ -9,11 +9,12 @@ use super::fmt::{rescale_nearest, Fmt};
 use crate::surrogate::{multi_gaussian, sigmoid};
 
 /// Segments of the sigmoid table (entries = segments + 1).
-pub const SIGMOID_SEGMENTS: usize = 256;
+pub const SIGMOID_SEGMENTS: usize = 512;
 /// Segments of the surrogate table (entries = segments + 1).
 pub const SURROGATE_SEGMENTS: usize = 512;
-/// log2 of the sigmoid's input half-range: the table covers z in [-8, 8).
-pub const SIGMOID_RANGE_LOG2: u32 = 3;
+/// log2 of the sigmoid's input half-range: the table covers z in [-16, 16), so that a gate can
+/// close completely (sigma(-16) rounds to 0) and a readout can hold its value indefinitely.
+pub const SIGMOID_RANGE_LOG2: u32 = 4;
 /// log2 of the surrogate's input range: the table covers |x| in [0, 8); g = table end beyond.
 pub const SURROGATE_RANGE_LOG2: u32 = 3;
 /// Segments of the exponential table (softmax), over x in [-16, 0].
@@ -25,7 +26,7 @@ pub const RECIPROCAL_INDEX_BITS: u32 = 8;
 /// Fraction bits of a reciprocal-table entry: entries are 2^16 / mantissa, mantissa in [1, 2).
 pub const RECIPROCAL_FRAC: u32 = 16;
 
-/// Sigmoid at the 257 points z_k = -8 + k/16, as codes of the gate format.
+/// Sigmoid at the 513 points z_k = -16 + k/16, as codes of the gate format.
 pub fn sigmoid_table(gate: Fmt) -> Vec<i64> {
     let step = (2 << SIGMOID_RANGE_LOG2) as f64 / SIGMOID_SEGMENTS as f64;
     (0..=SIGMOID_SEGMENTS)
@@ -93,7 +94,7 @@ impl Tables {
         }
     }
 
-    /// sigma(z) for a state-format code z: clamp to [-8, 8 - lsb], interpolate.
+    /// sigma(z) for a state-format code z: clamp to [-16, 16 - lsb], interpolate.
     #[inline(always)]
     pub fn sigmoid(&self, z: i64) -> i64 {
         let lo = -(1i64 << (SIGMOID_RANGE_LOG2 + self.state.frac));
