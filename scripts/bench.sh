@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the README's speed table: training steps/s of the float and fixed backends for
-# H = 64 and 128 at B = 1 and the default B = 32 (add-task shape I = 2, C = 1), one core.
+# H = 64 and 128 at B = 1 and the default B = 64 (add-task shape I = 2, C = 1), one core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p fptt-host
@@ -9,10 +9,10 @@ echo "| backend | H | B | training steps/s | sample-steps/s |"
 echo "|---|---|---|---|---|"
 for backend in float fixed; do
     for h in 64 128; do
-        for b in 1 32; do
+        for b in 1 64; do
             ./target/release/fptt bench --backend "$backend" --mode train --hidden "$h" --batch "$b" \
                 --seconds "$seconds" --json |
-                python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"| {d[\"backend\"]} | {d[\"hidden\"]} | {d[\"batch\"]} | {d[\"steps_per_sec\"]:,.0f} | {d[\"sample_steps_per_sec\"]:,.0f} |")'
+                python3 -c 'import json,sys; print("| {backend} | {hidden} | {batch} | {steps_per_sec:,.0f} | {sample_steps_per_sec:,.0f} |".format(**json.load(sys.stdin)))'
         done
     done
 done
