@@ -5,7 +5,7 @@
 //! golden model can mirror it line for line. Previous-step state (u, s, b, o) is a constant of
 //! the backward pass: no gradient crosses a time step (FPTT, K = 1).
 
-use crate::model::{Layout, Shape, Tensor, ADAPT_STRENGTH, THRESHOLD_BASE};
+use crate::model::{Layout, Shape, Tensor, Views, ADAPT_STRENGTH, THRESHOLD_BASE};
 use crate::surrogate::{sigmoid, SpikeFn};
 
 /// The state one stream carries from step to step.
@@ -84,40 +84,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y += a * x;
-    }
-}
-
-/// Borrowed views of every parameter tensor.
-struct Views<'a> {
-    w_in: &'a [f64],
-    w_rec: &'a [f64],
-    b_i: &'a [f64],
-    w_m: &'a [f64],
-    c_m: &'a [f64],
-    w_a: &'a [f64],
-    c_a: &'a [f64],
-    w_o: &'a [f64],
-    c_o: &'a [f64],
-    w_ot: &'a [f64],
-    c_ot: &'a [f64],
-}
-
-impl<'a> Views<'a> {
-    fn new(layout: &Layout, p: &'a [f64]) -> Self {
-        let t = |x| &p[layout.range(x)];
-        Self {
-            w_in: t(Tensor::WIn),
-            w_rec: t(Tensor::WRec),
-            b_i: t(Tensor::BI),
-            w_m: t(Tensor::WM),
-            c_m: t(Tensor::CM),
-            w_a: t(Tensor::WA),
-            c_a: t(Tensor::CA),
-            w_o: t(Tensor::WO),
-            c_o: t(Tensor::CO),
-            w_ot: t(Tensor::WOt),
-            c_ot: t(Tensor::COt),
-        }
     }
 }
 

@@ -171,6 +171,53 @@ impl Layout {
     }
 }
 
+/// Borrowed views of every parameter tensor of a flat parameter vector (any element type: the
+/// float model's f64, the golden model's integer codes).
+pub struct Views<'a, T> {
+    /// W_in, H x I.
+    pub w_in: &'a [T],
+    /// W_rec, H x H.
+    pub w_rec: &'a [T],
+    /// b_I, H.
+    pub b_i: &'a [T],
+    /// W_m, H x 2H.
+    pub w_m: &'a [T],
+    /// c_m, H.
+    pub c_m: &'a [T],
+    /// W_a, H x 2H.
+    pub w_a: &'a [T],
+    /// c_a, H.
+    pub c_a: &'a [T],
+    /// W_o, C x H.
+    pub w_o: &'a [T],
+    /// c_o, C.
+    pub c_o: &'a [T],
+    /// W_ot, C x 2C.
+    pub w_ot: &'a [T],
+    /// c_ot, C.
+    pub c_ot: &'a [T],
+}
+
+impl<'a, T> Views<'a, T> {
+    /// Split `p` (flat layout) into its tensors.
+    pub fn new(layout: &Layout, p: &'a [T]) -> Self {
+        let t = |x| &p[layout.range(x)];
+        Self {
+            w_in: t(Tensor::WIn),
+            w_rec: t(Tensor::WRec),
+            b_i: t(Tensor::BI),
+            w_m: t(Tensor::WM),
+            c_m: t(Tensor::CM),
+            w_a: t(Tensor::WA),
+            c_a: t(Tensor::CA),
+            w_o: t(Tensor::WO),
+            c_o: t(Tensor::CO),
+            w_ot: t(Tensor::WOt),
+            c_ot: t(Tensor::COt),
+        }
+    }
+}
+
 /// Seeded initial parameters: every tensor U(-k, k), k = 1/sqrt(fan_in), drawn in storage order
 /// from SplitMix64(seed) (PyTorch's nn.Linear default, made deterministic).
 pub fn init_params(shape: Shape, seed: u64) -> Vec<f64> {

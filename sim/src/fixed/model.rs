@@ -12,7 +12,7 @@
 use super::fmt::Fmt;
 use super::numerics::Numerics;
 use super::tables::Tables;
-use crate::model::{Layout, Shape, Tensor, ADAPT_STRENGTH, THRESHOLD_BASE};
+use crate::model::{Layout, Shape, Tensor, Views, ADAPT_STRENGTH, THRESHOLD_BASE};
 
 /// The state one stream carries from step to step, as codes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,40 +127,6 @@ fn dot(a: &[i32], b: &[i32]) -> i64 {
 #[inline(always)]
 fn up(x: i64, from: u32, to: u32) -> i64 {
     x << (to - from)
-}
-
-/// Borrowed views of every weight operand tensor.
-struct Views<'a> {
-    w_in: &'a [i32],
-    w_rec: &'a [i32],
-    b_i: &'a [i32],
-    w_m: &'a [i32],
-    c_m: &'a [i32],
-    w_a: &'a [i32],
-    c_a: &'a [i32],
-    w_o: &'a [i32],
-    c_o: &'a [i32],
-    w_ot: &'a [i32],
-    c_ot: &'a [i32],
-}
-
-impl<'a> Views<'a> {
-    fn new(layout: &Layout, p: &'a [i32]) -> Self {
-        let t = |x| &p[layout.range(x)];
-        Self {
-            w_in: t(Tensor::WIn),
-            w_rec: t(Tensor::WRec),
-            b_i: t(Tensor::BI),
-            w_m: t(Tensor::WM),
-            c_m: t(Tensor::CM),
-            w_a: t(Tensor::WA),
-            c_a: t(Tensor::CA),
-            w_o: t(Tensor::WO),
-            c_o: t(Tensor::CO),
-            w_ot: t(Tensor::WOt),
-            c_ot: t(Tensor::COt),
-        }
-    }
 }
 
 /// Scratch vectors of the backward pass.
