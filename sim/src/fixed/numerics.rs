@@ -40,6 +40,8 @@ pub struct Numerics {
     pub coef: Fmt,
     /// Constants above 1: beta (threshold adaptation), beta_f / a, the step weight w_t.
     pub gain: Fmt,
+    /// Width of a weight as it enters a multiplier ([`MULTIPLIER_BITS`]: one MULT18X18D).
+    pub operand_bits: u32,
 }
 
 impl Numerics {
@@ -57,12 +59,13 @@ impl Numerics {
         lr: Fmt::new(18, 21),
         coef: Fmt::new(18, 16),
         gain: Fmt::new(18, 11),
+        operand_bits: MULTIPLIER_BITS,
     };
 
     /// The format a weight has when it enters a multiplier: the stored word rounded to its top
-    /// 18 bits (the stored word itself when it is no wider).
+    /// `operand_bits` bits (the stored word itself when it is no wider).
     pub fn weight_operand(&self) -> Fmt {
-        let drop = self.weight.bits.saturating_sub(MULTIPLIER_BITS);
+        let drop = self.weight.bits.saturating_sub(self.operand_bits);
         Fmt::new(self.weight.bits - drop, self.weight.frac.saturating_sub(drop))
     }
 
@@ -100,7 +103,10 @@ impl Numerics {
         if self.gate.max() < self.gate.one() || self.coef.max() < self.coef.one() {
             return Err("gate and coef formats must represent 1.0".into());
         }
-        if self.weight.frac.saturating_sub(self.weight.bits.saturating_sub(MULTIPLIER_BITS)) == 0 {
+        if !(4..=30).contains(&self.operand_bits) {
+            return Err("operand_bits must be 4..=30".into());
+        }
+        if self.weight.frac.saturating_sub(self.weight.bits.saturating_sub(self.operand_bits)) == 0 {
             return Err("weight operand keeps no fraction bits".into());
         }
         Ok(())
