@@ -29,6 +29,7 @@ fn main() {
         ("default", d),
         ("all wide: operand 27, state 24, delta/grad/lambda 24 bits", wide),
         ("weight operand 27 bits (the whole stored W)", Numerics { operand_bits: 27, ..d }),
+        ("all wide but the state (Q5.12)", Numerics { state: d.state, ..wide }),
         ("state 24 bits (Q5.18)", Numerics { state: Fmt::new(24, 18), ..d }),
         (
             "deltas, gradients, lambda 24 bits",
