@@ -63,6 +63,22 @@ pub struct TrainPlan {
     pub commit_average: bool,
 }
 
+impl TrainPlan {
+    /// A plan with the plain settings: uniform step weight, no curve points, the learner's own
+    /// (constant) learning rate, no commit of the average.
+    pub fn new(sequences: usize, eval_sequences: usize, data_seed: u64) -> Self {
+        Self {
+            sequences,
+            eval_sequences,
+            data_seed,
+            step_weight: StepWeight::Uniform,
+            curve_points: 0,
+            lr_schedule: LrSchedule::Constant,
+            commit_average: false,
+        }
+    }
+}
+
 /// The learning rate over a run of K updates.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

@@ -7,13 +7,12 @@ use fptt_sim::fixed::update::{FixedParams, UpdateConsts};
 use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::float::{backward, forward, BackwardScratch, StreamState, Trace};
 use fptt_sim::fptt::{FpttConfig, Optimizer};
-use fptt_sim::learner::{FloatLearner, Learner};
 use fptt_sim::loss::{step_loss, Target};
 use fptt_sim::model::{init_params, Layout, Shape, Tensor};
 use fptt_sim::rng::SplitMix64;
 use fptt_sim::surrogate::{multi_gaussian, sigmoid, SpikeFn};
 use fptt_sim::tasks::{AddTask, TargetForm, ADD_TASK_CHANCE_MSE};
-use fptt_sim::train::{train_add, LrSchedule, StepWeight, TrainPlan};
+use fptt_sim::train::{train_add, TrainPlan};
 use proptest::prelude::*;
 
 const N: Numerics = Numerics::DEFAULT;
@@ -296,15 +295,7 @@ fn golden_bits_are_pinned() {
     // purpose, together with the RTL and NUMERICS.md.
     let shape = Shape::new(2, 8, 1).unwrap();
     let task = AddTask { seq_len: 20, target: TargetForm::Running };
-    let plan = TrainPlan {
-        sequences: 8,
-        eval_sequences: 2,
-        data_seed: 7,
-        step_weight: StepWeight::Uniform,
-        curve_points: 0,
-        lr_schedule: LrSchedule::Constant,
-        commit_average: false,
-    };
+    let plan = TrainPlan::new(8, 2, 7);
     let cfg = FpttConfig { lr: 0.01, ..FpttConfig::default() };
     let mut l = FixedLearner::new(shape, 2, 7, cfg, N);
     train_add(&mut l, &task, &plan, &mut |_| {});
@@ -319,21 +310,12 @@ fn golden_bits_are_pinned() {
 #[test]
 fn the_golden_model_learns_the_add_task_at_t50() {
     let task = AddTask { seq_len: 50, target: TargetForm::Running };
-    let plan = TrainPlan {
-        sequences: 4096,
-        eval_sequences: 256,
-        data_seed: 1,
-        step_weight: StepWeight::Uniform,
-        curve_points: 0,
-        lr_schedule: LrSchedule::Constant,
-        commit_average: false,
-    };
+    let plan = TrainPlan::new(4096, 256, 1);
     let cfg = FpttConfig { lr: 3e-2, ..FpttConfig::default() };
     let shape = Shape::new(2, 64, 1).unwrap();
     let mut fixed = FixedLearner::new(shape, 32, 1, cfg, N);
     let r = train_add(&mut fixed, &task, &plan, &mut |_| {});
     assert!(r.eval_mse < 0.5 * ADD_TASK_CHANCE_MSE, "held-out MSE {}", r.eval_mse);
-    let _ = FloatLearner::new(shape, 1, 1, cfg).params();
 }
 
 #[test]

@@ -8,7 +8,7 @@ use fptt_sim::loss::{step_loss, Target};
 use fptt_sim::model::{init_params, Layout, Shape};
 use fptt_sim::surrogate::SpikeFn;
 use fptt_sim::tasks::{AddTask, TargetForm, ADD_TASK_CHANCE_MSE};
-use fptt_sim::train::{eval_set, evaluate, train_add, LrSchedule, StepWeight, TrainPlan};
+use fptt_sim::train::{eval_set, evaluate, train_add, TrainPlan};
 
 fn shape() -> Shape {
     Shape::new(2, 12, 1).unwrap()
@@ -63,15 +63,7 @@ fn streams_do_not_interact_without_learning() {
 #[test]
 fn training_is_deterministic_and_commit_average_sets_w_to_w_bar() {
     let task = AddTask { seq_len: 10, target: TargetForm::Running };
-    let plan = TrainPlan {
-        sequences: 16,
-        eval_sequences: 4,
-        data_seed: 5,
-        step_weight: StepWeight::Uniform,
-        curve_points: 0,
-        lr_schedule: LrSchedule::Constant,
-        commit_average: false,
-    };
+    let plan = TrainPlan::new(16, 4, 5);
     let run = || {
         let mut l = FloatLearner::new(shape(), 4, 5, FpttConfig::default());
         train_add(&mut l, &task, &plan, &mut |_| {});
@@ -87,15 +79,7 @@ fn training_is_deterministic_and_commit_average_sets_w_to_w_bar() {
 #[test]
 fn the_held_out_set_does_not_depend_on_b() {
     let task = AddTask { seq_len: 12, target: TargetForm::Running };
-    let plan = TrainPlan {
-        sequences: 1,
-        eval_sequences: 7,
-        data_seed: 2,
-        step_weight: StepWeight::Uniform,
-        curve_points: 0,
-        lr_schedule: LrSchedule::Constant,
-        commit_average: false,
-    };
+    let plan = TrainPlan::new(1, 7, 2);
     let set = eval_set(&task, &plan);
     // Frozen weights: the same MSE whatever the number of streams (7 is not a multiple of 3).
     let mut b1 = FloatLearner::new(shape(), 1, 9, FpttConfig::default());
@@ -107,15 +91,7 @@ fn the_held_out_set_does_not_depend_on_b() {
 #[test]
 fn learns_the_add_task_at_t50() {
     let task = AddTask { seq_len: 50, target: TargetForm::Running };
-    let plan = TrainPlan {
-        sequences: 8192,
-        eval_sequences: 256,
-        data_seed: 1,
-        step_weight: StepWeight::Uniform,
-        curve_points: 0,
-        lr_schedule: LrSchedule::Constant,
-        commit_average: false,
-    };
+    let plan = TrainPlan::new(8192, 256, 1);
     let cfg = FpttConfig { lr: 3e-2, ..FpttConfig::default() };
     let mut l = FloatLearner::new(Shape::new(2, 64, 1).unwrap(), 32, 1, cfg);
     let r = train_add(&mut l, &task, &plan, &mut |_| {});
