@@ -12,17 +12,22 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^clippy'; then
     rustup component add clippy rustfmt >/dev/null 2>&1 || echo "warning: could not install clippy/rustfmt; lint steps skipped" >&2
 fi
 
-# Icarus Verilog runs the generated Verilog against the same vectors as rust-hdl's simulator.
-if ! command -v iverilog >/dev/null 2>&1; then
-    echo "installing iverilog (Debian package) for the RTL cross-checks" >&2
+# Icarus Verilog runs the generated Verilog against the same vectors as rust-hdl's simulator;
+# Verilator lints it (hdl/tests/lint.rs).
+missing=()
+command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
+command -v verilator >/dev/null 2>&1 || missing+=(verilator)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing ${missing[*]} (Debian packages) for the RTL cross-checks and lint" >&2
     sudo_cmd=""
     if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo -n"; fi
-    $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq iverilog >/dev/null ||
-        { echo "error: could not install iverilog: run 'apt-get install iverilog' and try again" >&2; exit 1; }
+    $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null ||
+        { echo "error: could not install ${missing[*]}: run 'apt-get install ${missing[*]}' and try again" >&2; exit 1; }
 fi
 
-# The RTL tests must not skip their Verilog cross-check in CI.
+# The RTL tests must not skip their Verilog cross-check or lint in CI.
 export FPTT_REQUIRE_IVERILOG=1
+export FPTT_REQUIRE_VERILATOR=1
 
 # Formatting and lints: warnings are errors.
 if cargo fmt --version >/dev/null 2>&1; then

@@ -1,13 +1,23 @@
-//! `ForwardStep<B>`: one time step of the LTC layer and the liquid readout for B streams, on
-//! one weight lane (L = 1), bit-exact with the golden model's `Kernel::forward` per stream.
+//! `ForwardStep<B, L>`: one time step of the LTC layer and the liquid readout for up to B
+//! streams on L weight lanes, bit-exact with the golden model's `Kernel::forward` per stream.
 //!
-//! The weight operands (18-bit codes, golden flat layout) sit in one RAM (EBR) the host fills
-//! through the `host_*` port, as are the B input vectors x. Each stream has its own datapath
-//! (a MAC lane, a sigmoid, a neuron pipeline) and its own small RAMs for the state (u, s, b,
-//! o) and every intermediate vector (I, alpha, rho, J, alpha^o); every weight word read feeds
-//! the B streams' multipliers in the same cycle, so one sequencer and one weight read serve
-//! all streams. All vector RAMs read at one shared address. A pulse on `start` runs seven
-//! phases, each until its last result is written back:
+//! **Lanes.** Lane l owns the rows k with k mod L = l of every weight tensor (W_in, W_rec,
+//! b_I, W_m, c_m, W_a, c_a, W_o, c_o, W_ot, c_ot) in its own weight bank, and the same
+//! elements of every per-neuron or per-output vector (x, s, u, b, I, alpha, rho, J, alpha^o,
+//! o) in its own vector banks, for every stream. [`Banking`] is the one map from the golden
+//! flat layout and from (stream, element) to (lane, bank address); the host loads and reads
+//! through it. Each lane has one multiply-accumulate pipeline ([`Mac`], its 18x18 multiplier
+//! with registered inputs and outputs behind the bank's registered read), one sigmoid table
+//! ([`SigmoidRom`]) and one element-wise neuron pipeline ([`NeuronUpdate`]).
+//!
+//! **Streams.** Stream b's state lives at bank address b R + r (R = rows per lane). A weight
+//! word read from a bank feeds the lane's multiplier for streams 0..=`last_stream` on
+//! consecutive cycles, stream b adding into the MAC's accumulator slot b, before the next word
+//! is read; `last_stream` (< B) is the run-time batch. The activation of column j is the
+//! element j of a vector, read from lane j mod L's bank and broadcast to all lanes, so every
+//! bank of every lane reads at one shared address each cycle.
+//!
+//! A pulse on `start` runs seven phases, each until its last result is written back:
 //!
 //! | phase | rows | terms of row k | result |
 //! |---|---|---|---|
@@ -19,31 +29,32 @@
 //! | 5 z_o | C | W_ot [J; o], c_ot 2^12 | alpha^o = sigma (MAC shift 12, sigmoid) |
 //! | 6 P | C | - | o = o + alpha^o (J - o), the `v` path of the same pipeline |
 //!
-//! A phase's parameters (row count, segment lengths, activation sources, weight row bases and
-//! strides, bias operand) come from small per-phase ROMs filled from the shape at
-//! construction. The term generator walks rows k, and in each row segment 1, segment 2 and
-//! the bias; a term's weight and activation are read at one edge and enter the MAC lane at
-//! the next. One term per cycle; the pipelines drain between phases. The results of phase N
-//! (b, s, u of neuron `obs_idx`) and P (o) of stream 0 are also presented on the `n_*`
-//! outputs with `obs_n` / `obs_o`; while idle, the host reads any stream's u, b, s, o through
-//! the `rd_*` port (one registered read per cycle). Each stream's MAC lane holds the three
-//! roundings (shifts 14, 12, 16) behind one multiplier; the phase selects one.
+//! A phase's parameters (rows per lane, segment lengths, activation sources, weight row bases
+//! and strides in the lane banks, bias operand) come from small per-phase ROMs filled from the
+//! shape at construction. The term generator walks local rows r, in each row segment 1,
+//! segment 2 and the bias, and for each term the streams; the pipelines drain between phases.
+//! A spike term multiplies the weight by s 2^f, i.e. by 0 or a power of two. While idle, the
+//! host reads any stream's u, b, s, o through the `rd_*` port (one registered read per cycle).
 
-use crate::mac::Mac;
-use crate::neuron::NeuronUpdate;
-use crate::sigmoid_rom::SigmoidRom;
+use crate::lane::ForwardLane;
+use crate::mac::MAC_LATENCY;
+use crate::neuron::NEURON_LATENCY;
 use crate::word::to_signed;
 use fptt_sim::fixed::model::Kernel;
 use fptt_sim::fixed::Numerics;
-use fptt_sim::model::{Layout, Shape, Tensor, THRESHOLD_BASE};
+use fptt_sim::model::{Layout, Shape, Tensor};
 use rust_hdl::prelude::*;
 
-/// Weight RAM address bits (2048 weight operands).
-pub const WEIGHT_ADDR_BITS: usize = 11;
-/// Vector RAM address bits (at most 64 inputs, neurons and outputs).
-pub const VEC_ADDR_BITS: usize = 6;
+/// Weight bank address bits (4096 weight operands per lane: 4 EBR blocks).
+pub const WEIGHT_ADDR_BITS: usize = 12;
+/// Dimension bits: I, H and C at most 64.
+pub const DIM_BITS: usize = 6;
+/// Vector bank address bits (streams x rows per lane at most 1024).
+pub const BANK_ADDR_BITS: usize = 10;
 /// Stream index bits (at most 16 streams).
-pub const STREAM_BITS: usize = 4;
+pub const STREAM_BITS: usize = crate::mac::SLOT_BITS;
+/// Lane index bits (at most 32 lanes).
+pub const LANE_BITS: usize = 5;
 
 /// What the read-back port reads (`rd_vec`).
 pub mod rd {
@@ -69,6 +80,76 @@ mod src {
     pub const B: u64 = 4;
     pub const J: u64 = 5;
     pub const O: u64 = 6;
+    pub const BIAS: u64 = 7;
+}
+const _: () = assert!(src::X == 0 && src::SPIKE == 1 && src::CURRENT == 2 && src::U == 3, "literal codes");
+const _: () = assert!(src::B == 4 && src::J == 5 && src::O == 6 && src::BIAS == 7, "literal codes");
+const _: () = assert!(rd::U == 0 && rd::B == 1 && rd::S == 2 && rd::O == 3, "literal codes");
+
+/// Where every parameter and vector element lives on `lanes` lanes: lane l holds rows
+/// k = l, l + L, l + 2L, .. of each tensor, tensor after tensor in the golden order, each row
+/// contiguous; vector element k of stream b sits in lane k mod L at b R + k / L.
+#[derive(Clone, Debug)]
+pub struct Banking {
+    shape: Shape,
+    lanes: usize,
+    /// Rows per lane of the vector banks: ceil(max(I, H, C) / L).
+    rows_per_lane: usize,
+    /// Bank base address of each tensor (indexed like `Tensor::ALL`).
+    base: [usize; 11],
+    /// Words used in each weight bank.
+    weight_words: usize,
+}
+
+impl Banking {
+    /// The banking of `shape` on `lanes` lanes.
+    pub fn new(shape: Shape, lanes: usize) -> Self {
+        assert!(lanes >= 1, "at least one lane");
+        let mut base = [0; 11];
+        let mut next = 0;
+        for (k, t) in Tensor::ALL.iter().enumerate() {
+            let (rows, cols) = t.dims(shape);
+            base[k] = next;
+            next += rows.div_ceil(lanes) * cols;
+        }
+        let widest = shape.inputs.max(shape.hidden).max(shape.outputs);
+        Self { shape, lanes, rows_per_lane: widest.div_ceil(lanes), base, weight_words: next }
+    }
+
+    /// Lanes.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// Words of each weight bank in use.
+    pub fn weight_words(&self) -> usize {
+        self.weight_words
+    }
+
+    /// Vector-bank words in use for `streams` streams.
+    pub fn vector_words(&self, streams: usize) -> usize {
+        streams * self.rows_per_lane
+    }
+
+    /// Bank base address of tensor `t`.
+    pub fn base(&self, t: Tensor) -> usize {
+        self.base[Tensor::ALL.iter().position(|&x| x == t).expect("tensor in ALL")]
+    }
+
+    /// (lane, bank address) of parameter `index` of the golden flat layout.
+    pub fn weight(&self, index: usize) -> (usize, usize) {
+        let layout = Layout::new(self.shape);
+        let t = *Tensor::ALL.iter().find(|&&t| layout.range(t).contains(&index)).expect("index within the layout");
+        let (_, cols) = t.dims(self.shape);
+        let i = index - layout.range(t).start;
+        let (row, col) = (i / cols, i % cols);
+        (row % self.lanes, self.base(t) + row / self.lanes * cols + col)
+    }
+
+    /// (lane, bank address) of element `k` of stream `stream`'s vectors.
+    pub fn vector(&self, stream: usize, k: usize) -> (usize, usize) {
+        (k % self.lanes, stream * self.rows_per_lane + k / self.lanes)
+    }
 }
 
 /// The parameters of one phase.
@@ -92,19 +173,20 @@ struct Phase {
     elem: bool,
 }
 
-/// The phase table for `shape` (indexed by phase number; entry 7 unused).
-fn phases(shape: Shape, n: &Numerics) -> [Phase; 8] {
+/// The phase table for `shape` on `bank` (indexed by phase number; entry 7 unused).
+fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; 8] {
     let f = Kernel::new(*n).f;
-    let l = Layout::new(shape);
-    let off = |t| l.range(t).start as u64;
+    let off = |t| bank.base(t) as u64;
+    let lanes = bank.lanes as u64;
     let (ni, h, c) = (shape.inputs as u64, shape.hidden as u64, shape.outputs as u64);
     let dot = |rows: u64, n1: u64, n2: u64| Phase {
-        last_row: rows - 1,
+        last_row: rows.div_ceil(lanes) - 1,
         last1: n1 - 1,
         last2: n2.max(1) - 1,
         has2: n2 > 0,
         ..Phase::default()
     };
+    let elem = |rows: u64| Phase { last_row: rows.div_ceil(lanes) - 1, elem: true, ..Phase::default() };
     let mut p = [Phase::default(); 8];
     p[0] = Phase {
         src1: src::X,
@@ -145,7 +227,7 @@ fn phases(shape: Shape, n: &Numerics) -> [Phase; 8] {
         sig: true,
         ..dot(h, h, h)
     };
-    p[3] = Phase { last_row: h - 1, elem: true, ..Phase::default() };
+    p[3] = elem(h);
     p[4] = Phase {
         src1: src::SPIKE,
         base1: off(Tensor::WO),
@@ -168,85 +250,72 @@ fn phases(shape: Shape, n: &Numerics) -> [Phase; 8] {
         sig: true,
         ..dot(c, c, c)
     };
-    p[6] = Phase { last_row: c - 1, elem: true, ..Phase::default() };
+    p[6] = elem(c);
     p
 }
 
-/// Cycles one step takes for `shape`, from the `start` edge until `busy` is low again.
-pub fn step_cycles(shape: Shape) -> usize {
+/// Cycles one step takes for `shape` on `lanes` lanes with `streams` streams, from the
+/// `start` edge until `busy` is low again.
+pub fn step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
     let (ni, h, c) = (shape.inputs, shape.hidden, shape.outputs);
-    // per dot-product phase: setup + RAM read + MAC (+ sigmoid) drain after its terms
-    let mac = 1 + 1 + crate::mac::MAC_LATENCY;
+    let (hl, cl) = (h.div_ceil(lanes), c.div_ceil(lanes));
+    // per phase: the setup edge, the bank read, then (dot products) the activation register,
+    // the MAC and maybe the sigmoid, or (element-wise) the neuron pipeline
+    let mac = 1 + 1 + 1 + MAC_LATENCY;
     let sig = mac + SIG_EDGES;
-    let elem = 1 + 1 + crate::neuron::NEURON_LATENCY;
-    h * (ni + h + 1)
+    let elem = 1 + 1 + NEURON_LATENCY;
+    let b = streams;
+    b * hl * (ni + h + 1)
         + mac
-        + 2 * (h * (2 * h + 1) + sig)
-        + (h + elem)
-        + c * (h + 1)
+        + 2 * (b * hl * (2 * h + 1) + sig)
+        + (b * hl + elem)
+        + b * cl * (h + 1)
         + mac
-        + c * (2 * c + 1)
+        + b * cl * (2 * c + 1)
         + sig
-        + (c + elem)
+        + (b * cl + elem)
 }
 
-/// The forward-step unit (one weight lane, `B` streams).
+/// The ideal cycles of one step: one multiply-accumulate per parameter word and stream, on
+/// `lanes` multipliers.
+pub fn ideal_step_cycles(shape: Shape, lanes: usize, streams: usize) -> f64 {
+    (Layout::new(shape).len() * streams) as f64 / lanes as f64
+}
+
+/// The forward-step unit (`L` weight lanes, up to `B` streams).
 #[derive(LogicBlock)]
-pub struct ForwardStep<const B: usize> {
+pub struct ForwardStep<const B: usize, const L: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Host write strobe.
     pub host_we: Signal<In, Bit>,
-    /// Host write target: 0 weight RAM, 1 input x.
+    /// Host write target: 0 weight bank, 1 input x bank.
     pub host_sel: Signal<In, Bit>,
-    /// Host write address (weight index in the golden flat layout, or input index).
+    /// Host write lane ([`Banking`]).
+    pub host_lane: Signal<In, Bits<LANE_BITS>>,
+    /// Host write bank address ([`Banking::weight`] or [`Banking::vector`]).
     pub host_addr: Signal<In, Bits<WEIGHT_ADDR_BITS>>,
-    /// Stream of an input write.
-    pub host_stream: Signal<In, Bits<STREAM_BITS>>,
     /// Host write data (weight operand Q5.12 or input Q3.14 code).
     pub host_data: Signal<In, Signed<18>>,
+    /// The run-time batch: streams 0..=`last_stream` run (less than B; hold while busy).
+    pub last_stream: Signal<In, Bits<STREAM_BITS>>,
     /// Start one step (ignored while busy).
     pub start: Signal<In, Bit>,
     /// Read-back: which vector ([`rd`] codes), honoured while not busy.
     pub rd_vec: Signal<In, Bits<2>>,
-    /// Read-back: which stream.
-    pub rd_stream: Signal<In, Bits<STREAM_BITS>>,
-    /// Read-back: which element.
-    pub rd_addr: Signal<In, Bits<VEC_ADDR_BITS>>,
+    /// Read-back: which lane.
+    pub rd_lane: Signal<In, Bits<LANE_BITS>>,
+    /// Read-back: vector bank address ([`Banking::vector`]).
+    pub rd_addr: Signal<In, Bits<BANK_ADDR_BITS>>,
     /// Read-back data, one edge after `rd_*`.
     pub rd_data: Signal<Out, Signed<18>>,
     /// A step is running.
     pub busy: Signal<Out, Bit>,
-    /// The `n_*` outputs hold the new b, s, u of neuron `obs_idx` (stream 0).
-    pub obs_n: Signal<Out, Bit>,
-    /// `n_v` holds the new o of output `obs_idx` (stream 0).
-    pub obs_o: Signal<Out, Bit>,
-    /// Index of the observed neuron or output.
-    pub obs_idx: Signal<Out, Bits<VEC_ADDR_BITS>>,
-    /// New b (gate format).
-    pub n_b: Signal<Out, Signed<18>>,
-    /// New s.
-    pub n_s: Signal<Out, Bit>,
-    /// New u (state format).
-    pub n_u: Signal<Out, Signed<18>>,
-    /// New v (state format); the new o in phase P.
-    pub n_v: Signal<Out, Signed<18>>,
-    // memories
-    wram: RAM<Signed<18>, WEIGHT_ADDR_BITS>,
-    x_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    s_ram: [RAM<Bit, VEC_ADDR_BITS>; B],
-    u_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    b_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    i_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    alpha_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    rho_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    j_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    ao_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
-    o_ram: [RAM<Signed<18>, VEC_ADDR_BITS>; B],
+    lane: [ForwardLane<B>; L],
     // phase table
-    rom_last_row: ROM<Bits<VEC_ADDR_BITS>, 3>,
-    rom_last1: ROM<Bits<VEC_ADDR_BITS>, 3>,
-    rom_last2: ROM<Bits<VEC_ADDR_BITS>, 3>,
+    rom_last_row: ROM<Bits<DIM_BITS>, 3>,
+    rom_last1: ROM<Bits<DIM_BITS>, 3>,
+    rom_last2: ROM<Bits<DIM_BITS>, 3>,
     rom_src1: ROM<Bits<3>, 3>,
     rom_src2: ROM<Bits<3>, 3>,
     rom_base1: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
@@ -256,30 +325,43 @@ pub struct ForwardStep<const B: usize> {
     rom_bbase: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
     rom_bact: ROM<Signed<18>, 3>,
     rom_flags: ROM<Bits<8>, 3>,
-    // datapath
-    mac: [Mac; B],
-    sigmoid: [SigmoidRom; B],
-    neuron: [NeuronUpdate; B],
     // sequencer state
     phase: DFF<Bits<3>>,
     running: DFF<Bit>,
     setup: DFF<Bit>,
     issuing: DFF<Bit>,
-    k: DFF<Bits<VEC_ADDR_BITS>>,
-    j: DFF<Bits<VEC_ADDR_BITS>>,
+    r: DFF<Bits<DIM_BITS>>,
+    j: DFF<Bits<DIM_BITS>>,
+    jr: DFF<Bits<DIM_BITS>>,
+    jl: DFF<Bits<LANE_BITS>>,
     seg: DFF<Bits<2>>,
+    b: DFF<Bits<STREAM_BITS>>,
+    sb: DFF<Bits<BANK_ADDR_BITS>>,
     rb1: DFF<Bits<WEIGHT_ADDR_BITS>>,
     rb2: DFF<Bits<WEIGHT_ADDR_BITS>>,
-    res: DFF<Bits<VEC_ADDR_BITS>>,
-    // stage 1 (operands read)
+    rbias: DFF<Bits<WEIGHT_ADDR_BITS>>,
+    waddr: DFF<Bits<WEIGHT_ADDR_BITS>>,
+    res_r: DFF<Bits<DIM_BITS>>,
+    res_b: DFF<Bits<STREAM_BITS>>,
+    res_sb: DFF<Bits<BANK_ADDR_BITS>>,
+    // stage 1 (vector operands read)
     v1: DFF<Bit>,
     f1: DFF<Bit>,
     l1: DFF<Bit>,
     u1: DFF<Bit>,
     src_1: DFF<Bits<3>>,
+    jl_1: DFF<Bits<LANE_BITS>>,
+    b_1: DFF<Bits<STREAM_BITS>>,
+    // stage 2 (activation registered, weight read): into the MACs
+    act: DFF<Signed<18>>,
+    v2: DFF<Bit>,
+    f2: DFF<Bit>,
+    l2: DFF<Bit>,
+    u2: DFF<Bit>,
+    b_2: DFF<Bits<STREAM_BITS>>,
     sv: [DFF<Bit>; SIG_EDGES],
     rd_vec_d: DFF<Bits<2>>,
-    rd_stream_d: DFF<Bits<STREAM_BITS>>,
+    rd_lane_d: DFF<Bits<LANE_BITS>>,
     // combinational
     up1: Signal<Local, Bit>,
     has2: Signal<Local, Bit>,
@@ -287,76 +369,65 @@ pub struct ForwardStep<const B: usize> {
     elem: Signal<Local, Bit>,
     sel: Signal<Local, Bits<2>>,
     j_w: Signal<Local, Bits<WEIGHT_ADDR_BITS>>,
-    k_w: Signal<Local, Bits<WEIGHT_ADDR_BITS>>,
+    r_v: Signal<Local, Bits<BANK_ADDR_BITS>>,
+    jr_v: Signal<Local, Bits<BANK_ADDR_BITS>>,
+    res_v: Signal<Local, Bits<BANK_ADDR_BITS>>,
     t_valid: Signal<Local, Bit>,
     t_first: Signal<Local, Bit>,
     t_last: Signal<Local, Bit>,
     t_up: Signal<Local, Bit>,
     t_src: Signal<Local, Bits<3>>,
-    vaddr: Signal<Local, Bits<VEC_ADDR_BITS>>,
+    vaddr: Signal<Local, Bits<BANK_ADDR_BITS>>,
+    res_addr: Signal<Local, Bits<BANK_ADDR_BITS>>,
+    stream_done: Signal<Local, Bit>,
     mac_v: Signal<Local, Bit>,
+    elem_v: Signal<Local, Bit>,
     wvalid: Signal<Local, Bit>,
     zero: Constant<Signed<18>>,
-    one: Constant<Signed<18>>,
+    lane_last: Constant<Bits<LANE_BITS>>,
+    rows_per_lane: Constant<Bits<BANK_ADDR_BITS>>,
 }
 
-impl<const B: usize> ForwardStep<B> {
+impl<const B: usize, const L: usize> ForwardStep<B, L> {
     /// The unit for a network of `shape` under the accelerator's formats.
     pub fn new(shape: Shape) -> Self {
         Self::with(shape, Numerics::DEFAULT)
     }
 
     /// The unit for `shape` and formats `n` (state, gate: 18 bits); every dimension at most
-    /// 2^[`VEC_ADDR_BITS`], the layout at most 2^[`WEIGHT_ADDR_BITS`] words.
+    /// 2^[`DIM_BITS`], a lane's share of the layout at most 2^[`WEIGHT_ADDR_BITS`] words, B
+    /// streams' share of a vector at most 2^[`BANK_ADDR_BITS`].
     pub fn with(shape: Shape, n: Numerics) -> Self {
         assert!((1..=1 << STREAM_BITS).contains(&B), "1..=16 streams");
-        let lim = 1usize << VEC_ADDR_BITS;
+        assert!((1..=1 << LANE_BITS).contains(&L), "1..=32 lanes");
+        let lim = 1usize << DIM_BITS;
         assert!(shape.inputs <= lim && shape.hidden <= lim && shape.outputs <= lim, "shape too large");
-        assert!(Layout::new(shape).len() <= 1 << WEIGHT_ADDR_BITS, "layout too large for the weight RAM");
-        let f = Kernel::new(n).f;
-        let p = phases(shape, &n);
+        let bank = Banking::new(shape, L);
+        assert!(bank.weight_words() <= 1 << WEIGHT_ADDR_BITS, "a lane's weights exceed its bank");
+        assert!(bank.vector_words(B) <= 1 << BANK_ADDR_BITS, "B streams exceed a vector bank");
+        let p = phases(shape, &bank, &n);
         let bits = |g: fn(&Phase) -> u64| p.iter().map(g).collect::<Vec<_>>();
         fn rom<const W: usize>(v: Vec<u64>) -> ROM<Bits<W>, 3> {
             ROM::from(v.into_iter().map(Bits::<W>::from))
         }
-        fn ram(v: i64) -> RAM<Signed<18>, VEC_ADDR_BITS> {
-            RAM::from((0..1 << VEC_ADDR_BITS).map(|_| to_signed::<18>(v)))
-        }
-        let rams = |v: i64| std::array::from_fn(|_| ram(v));
+        let words = bank.vector_words(B);
         let flags =
             bits(|q| q.up1 as u64 | (q.has2 as u64) << 1 | (q.sig as u64) << 2 | (q.elem as u64) << 3 | q.sel << 4);
-        let b0 = n.gate.quantize(THRESHOLD_BASE);
         Self {
             clock: Signal::default(),
             host_we: Signal::default(),
             host_sel: Signal::default(),
+            host_lane: Signal::default(),
             host_addr: Signal::default(),
-            host_stream: Signal::default(),
+            host_data: Signal::default(),
+            last_stream: Signal::default(),
+            start: Signal::default(),
             rd_vec: Signal::default(),
-            rd_stream: Signal::default(),
+            rd_lane: Signal::default(),
             rd_addr: Signal::default(),
             rd_data: Signal::default(),
-            host_data: Signal::default(),
-            start: Signal::default(),
             busy: Signal::default(),
-            obs_n: Signal::default(),
-            obs_o: Signal::default(),
-            obs_idx: Signal::default(),
-            n_b: Signal::default(),
-            n_s: Signal::default(),
-            n_u: Signal::default(),
-            n_v: Signal::default(),
-            wram: RAM::from((0..1 << WEIGHT_ADDR_BITS).map(|_| to_signed::<18>(0))),
-            x_ram: rams(0),
-            s_ram: std::array::from_fn(|_| RAM::from((0..1 << VEC_ADDR_BITS).map(|_| false))),
-            u_ram: rams(0),
-            b_ram: rams(b0),
-            i_ram: rams(0),
-            alpha_ram: rams(0),
-            rho_ram: rams(0),
-            j_ram: rams(0),
-            ao_ram: rams(0),
-            o_ram: rams(0),
+            lane: std::array::from_fn(|_| ForwardLane::new(n, bank.weight_words(), words)),
             rom_last_row: rom(bits(|q| q.last_row)),
             rom_last1: rom(bits(|q| q.last1)),
             rom_last2: rom(bits(|q| q.last2)),
@@ -369,103 +440,79 @@ impl<const B: usize> ForwardStep<B> {
             rom_bbase: rom(bits(|q| q.bbase)),
             rom_bact: ROM::from(p.iter().map(|q| to_signed::<18>(q.bact))),
             rom_flags: rom(flags),
-            mac: std::array::from_fn(|_| {
-                Mac::with_shifts([f.w + f.x - f.s, f.w + f.s - f.s, f.w + f.g - f.s], f.g - f.s)
-            }),
-            sigmoid: std::array::from_fn(|_| SigmoidRom::with(n)),
-            neuron: std::array::from_fn(|_| NeuronUpdate::with(n)),
             phase: DFF::default(),
             running: DFF::default(),
             setup: DFF::default(),
             issuing: DFF::default(),
-            k: DFF::default(),
+            r: DFF::default(),
             j: DFF::default(),
+            jr: DFF::default(),
+            jl: DFF::default(),
             seg: DFF::default(),
+            b: DFF::default(),
+            sb: DFF::default(),
             rb1: DFF::default(),
             rb2: DFF::default(),
-            res: DFF::default(),
+            rbias: DFF::default(),
+            waddr: DFF::default(),
+            res_r: DFF::default(),
+            res_b: DFF::default(),
+            res_sb: DFF::default(),
             v1: DFF::default(),
             f1: DFF::default(),
             l1: DFF::default(),
             u1: DFF::default(),
             src_1: DFF::default(),
+            jl_1: DFF::default(),
+            b_1: DFF::default(),
+            act: DFF::default(),
+            v2: DFF::default(),
+            f2: DFF::default(),
+            l2: DFF::default(),
+            u2: DFF::default(),
+            b_2: DFF::default(),
             sv: Default::default(),
             rd_vec_d: DFF::default(),
-            rd_stream_d: DFF::default(),
+            rd_lane_d: DFF::default(),
             up1: Signal::default(),
             has2: Signal::default(),
             sig: Signal::default(),
             elem: Signal::default(),
             sel: Signal::default(),
             j_w: Signal::default(),
-            k_w: Signal::default(),
+            r_v: Signal::default(),
+            jr_v: Signal::default(),
+            res_v: Signal::default(),
             t_valid: Signal::default(),
             t_first: Signal::default(),
             t_last: Signal::default(),
             t_up: Signal::default(),
             t_src: Signal::default(),
             vaddr: Signal::default(),
+            res_addr: Signal::default(),
+            stream_done: Signal::default(),
             mac_v: Signal::default(),
+            elem_v: Signal::default(),
             wvalid: Signal::default(),
             zero: Constant::new(to_signed(0)),
-            one: Constant::new(to_signed(1)),
+            lane_last: Constant::new(((L - 1) as u64).into()),
+            rows_per_lane: Constant::new((bank.rows_per_lane as u64).into()),
         }
     }
 }
 
-impl<const B: usize> Logic for ForwardStep<B> {
+impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            phase,
-            running,
-            setup,
-            issuing,
-            k,
-            j,
-            seg,
-            rb1,
-            rb2,
-            res,
-            v1,
-            f1,
-            l1,
-            u1,
-            src_1,
-            rd_vec_d,
-            rd_stream_d
+            self, clock, phase, running, setup, issuing, r, j, jr, jl, seg, b, sb, rb1, rb2, rbias, waddr, res_r,
+            res_b, res_sb, v1, f1, l1, u1, src_1, jl_1, b_1, act, v2, f2, l2, u2, b_2, rd_vec_d, rd_lane_d
         );
         for i in 0..SIG_EDGES {
             self.sv[i].clock.next = self.clock.val();
         }
-        self.wram.read_clock.next = self.clock.val();
-        self.wram.write_clock.next = self.clock.val();
-        for i in 0..B {
-            self.mac[i].clock.next = self.clock.val();
-            self.sigmoid[i].clock.next = self.clock.val();
-            self.neuron[i].clock.next = self.clock.val();
-            self.x_ram[i].read_clock.next = self.clock.val();
-            self.x_ram[i].write_clock.next = self.clock.val();
-            self.s_ram[i].read_clock.next = self.clock.val();
-            self.s_ram[i].write_clock.next = self.clock.val();
-            self.u_ram[i].read_clock.next = self.clock.val();
-            self.u_ram[i].write_clock.next = self.clock.val();
-            self.b_ram[i].read_clock.next = self.clock.val();
-            self.b_ram[i].write_clock.next = self.clock.val();
-            self.i_ram[i].read_clock.next = self.clock.val();
-            self.i_ram[i].write_clock.next = self.clock.val();
-            self.alpha_ram[i].read_clock.next = self.clock.val();
-            self.alpha_ram[i].write_clock.next = self.clock.val();
-            self.rho_ram[i].read_clock.next = self.clock.val();
-            self.rho_ram[i].write_clock.next = self.clock.val();
-            self.j_ram[i].read_clock.next = self.clock.val();
-            self.j_ram[i].write_clock.next = self.clock.val();
-            self.ao_ram[i].read_clock.next = self.clock.val();
-            self.ao_ram[i].write_clock.next = self.clock.val();
-            self.o_ram[i].read_clock.next = self.clock.val();
-            self.o_ram[i].write_clock.next = self.clock.val();
+        for l in 0..L {
+            self.lane[l].clock.next = self.clock.val();
         }
 
         // The current phase's parameters.
@@ -487,228 +534,205 @@ impl<const B: usize> Logic for ForwardStep<B> {
         self.elem.next = self.rom_flags.data.val().get_bit(3);
         self.sel.next = self.rom_flags.data.val().get_bits::<2>(4);
 
-        // Term generator (stage 0): addresses of this cycle's term.
-        self.j_w.next = bit_cast::<WEIGHT_ADDR_BITS, VEC_ADDR_BITS>(self.j.q.val());
-        self.k_w.next = bit_cast::<WEIGHT_ADDR_BITS, VEC_ADDR_BITS>(self.k.q.val());
+        // Term generator (stage 0): this cycle's term (row r, segment, column j, stream b).
+        // Widths are matched before adding (an add wraps at its operands' width in rust-hdl).
+        self.j_w.next = bit_cast::<WEIGHT_ADDR_BITS, DIM_BITS>(self.j.q.val());
+        self.r_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.r.q.val());
+        self.jr_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.jr.q.val());
+        self.res_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.res_r.q.val());
+        self.stream_done.next = self.b.q.val() == self.last_stream.val();
         self.t_valid.next = self.issuing.q.val();
         self.t_first.next = false;
         self.t_last.next = false;
         self.t_up.next = false;
         self.t_src.next = self.rom_src1.data.val();
-        self.wram.read_address.next = self.rb1.q.val() + self.j_w.val();
-        self.vaddr.next = self.j.q.val();
-        if self.elem.val() {
-            self.vaddr.next = self.k.q.val();
-        }
+        self.waddr.d.next = self.rb1.q.val() + self.j_w.val();
+        // (an if/else chain: a lane input assigned twice per evaluation glitches in Icarus)
         if !self.running.q.val() {
             self.vaddr.next = self.rd_addr.val();
+        } else if self.elem.val() {
+            self.vaddr.next = self.sb.q.val() + self.r_v.val();
+        } else {
+            self.vaddr.next = self.sb.q.val() + self.jr_v.val();
         }
-        self.j.d.next = self.j.q.val();
-        self.k.d.next = self.k.q.val();
-        self.seg.d.next = self.seg.q.val();
-        self.rb1.d.next = self.rb1.q.val();
-        self.rb2.d.next = self.rb2.q.val();
-        self.issuing.d.next = self.issuing.q.val();
         if self.issuing.q.val() {
+            // the next stream of this term, or the next term
+            if self.stream_done.val() {
+                self.b.d.next = 0.into();
+                self.sb.d.next = 0.into();
+            } else {
+                self.b.d.next = self.b.q.val() + 1;
+                self.sb.d.next = self.sb.q.val() + self.rows_per_lane.val();
+            }
             if self.elem.val() {
-                self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.rom_last_row.data.val() {
-                    self.issuing.d.next = false;
+                if self.stream_done.val() {
+                    self.r.d.next = self.r.q.val() + 1;
+                    if self.r.q.val() == self.rom_last_row.data.val() {
+                        self.issuing.d.next = false;
+                    }
                 }
             } else if self.seg.q.val() == 0 {
                 self.t_first.next = self.j.q.val() == 0;
                 self.t_up.next = self.up1.val();
-                self.j.d.next = self.j.q.val() + 1;
-                if self.j.q.val() == self.rom_last1.data.val() {
-                    self.j.d.next = 0.into();
-                    self.seg.d.next = 2.into();
-                    if self.has2.val() {
-                        self.seg.d.next = 1.into();
+                if self.stream_done.val() {
+                    self.j.d.next = self.j.q.val() + 1;
+                    self.jl.d.next = self.jl.q.val() + 1;
+                    if self.jl.q.val() == self.lane_last.val() {
+                        self.jl.d.next = 0.into();
+                        self.jr.d.next = self.jr.q.val() + 1;
+                    }
+                    if self.j.q.val() == self.rom_last1.data.val() {
+                        self.j.d.next = 0.into();
+                        self.jl.d.next = 0.into();
+                        self.jr.d.next = 0.into();
+                        self.seg.d.next = 2.into();
+                        if self.has2.val() {
+                            self.seg.d.next = 1.into();
+                        }
                     }
                 }
             } else if self.seg.q.val() == 1 {
                 self.t_src.next = self.rom_src2.data.val();
-                self.wram.read_address.next = self.rb2.q.val() + self.j_w.val();
-                self.j.d.next = self.j.q.val() + 1;
-                if self.j.q.val() == self.rom_last2.data.val() {
-                    self.j.d.next = 0.into();
-                    self.seg.d.next = 2.into();
+                self.waddr.d.next = self.rb2.q.val() + self.j_w.val();
+                if self.stream_done.val() {
+                    self.j.d.next = self.j.q.val() + 1;
+                    self.jl.d.next = self.jl.q.val() + 1;
+                    if self.jl.q.val() == self.lane_last.val() {
+                        self.jl.d.next = 0.into();
+                        self.jr.d.next = self.jr.q.val() + 1;
+                    }
+                    if self.j.q.val() == self.rom_last2.data.val() {
+                        self.j.d.next = 0.into();
+                        self.jl.d.next = 0.into();
+                        self.jr.d.next = 0.into();
+                        self.seg.d.next = 2.into();
+                    }
                 }
             } else {
                 // the bias term closes the row
-                self.t_src.next = 7.into();
+                self.t_src.next = 7.into(); // src::BIAS
                 self.t_last.next = true;
-                self.wram.read_address.next = self.rom_bbase.data.val() + self.k_w.val();
-                self.seg.d.next = 0.into();
-                self.k.d.next = self.k.q.val() + 1;
-                self.rb1.d.next = self.rb1.q.val() + self.rom_stride1.data.val();
-                self.rb2.d.next = self.rb2.q.val() + self.rom_stride2.data.val();
-                if self.k.q.val() == self.rom_last_row.data.val() {
-                    self.issuing.d.next = false;
+                self.waddr.d.next = self.rbias.q.val();
+                if self.stream_done.val() {
+                    self.seg.d.next = 0.into();
+                    self.r.d.next = self.r.q.val() + 1;
+                    self.rb1.d.next = self.rb1.q.val() + self.rom_stride1.data.val();
+                    self.rb2.d.next = self.rb2.q.val() + self.rom_stride2.data.val();
+                    self.rbias.d.next = self.rbias.q.val() + 1;
+                    if self.r.q.val() == self.rom_last_row.data.val() {
+                        self.issuing.d.next = false;
+                    }
                 }
             }
         }
 
-        // Stage 1: the operands are out of the RAMs; one weight word feeds every stream.
+        // Stage 1: the vector operands are out of the banks (every bank reads at `vaddr`).
         self.v1.d.next = self.t_valid.val();
         self.f1.d.next = self.t_first.val();
         self.l1.d.next = self.t_last.val();
         self.u1.d.next = self.t_up.val();
         self.src_1.d.next = self.t_src.val();
-        for i in 0..B {
-            // every vector RAM reads at the one activation address
-            self.x_ram[i].read_address.next = self.vaddr.val();
-            self.s_ram[i].read_address.next = self.vaddr.val();
-            self.u_ram[i].read_address.next = self.vaddr.val();
-            self.b_ram[i].read_address.next = self.vaddr.val();
-            self.i_ram[i].read_address.next = self.vaddr.val();
-            self.alpha_ram[i].read_address.next = self.vaddr.val();
-            self.rho_ram[i].read_address.next = self.vaddr.val();
-            self.j_ram[i].read_address.next = self.vaddr.val();
-            self.ao_ram[i].read_address.next = self.vaddr.val();
-            self.o_ram[i].read_address.next = self.vaddr.val();
-            // the activation of this stream's term (one assignment per evaluation: a Mac
-            // input that glitches can make Icarus loop forever)
-            if self.src_1.q.val() == 0 {
-                self.mac[i].a.next = self.x_ram[i].read_data.val();
-            } else if self.src_1.q.val() == 1 {
-                if self.s_ram[i].read_data.val() {
-                    self.mac[i].a.next = self.rom_bact.data.val();
-                } else {
-                    self.mac[i].a.next = self.zero.val();
-                }
-            } else if self.src_1.q.val() == 2 {
-                self.mac[i].a.next = self.i_ram[i].read_data.val();
-            } else if self.src_1.q.val() == 3 {
-                self.mac[i].a.next = self.u_ram[i].read_data.val();
-            } else if self.src_1.q.val() == 4 {
-                self.mac[i].a.next = self.b_ram[i].read_data.val();
-            } else if self.src_1.q.val() == 5 {
-                self.mac[i].a.next = self.j_ram[i].read_data.val();
-            } else if self.src_1.q.val() == 6 {
-                self.mac[i].a.next = self.o_ram[i].read_data.val();
-            } else {
-                self.mac[i].a.next = self.rom_bact.data.val();
+        self.jl_1.d.next = self.jl.q.val();
+        self.b_1.d.next = self.b.q.val();
+        // The term's activation from lane jl's bank, registered (stage 2) and broadcast.
+        self.act.d.next = self.rom_bact.data.val();
+        for l in 0..L {
+            if self.jl_1.q.val().index() == l {
+                self.act.d.next = self.lane[l].cand.val();
             }
-            self.mac[i].w.next = self.wram.read_data.val();
-            self.mac[i].valid.next = self.v1.q.val() & !self.elem.val();
-            self.mac[i].first.next = self.f1.q.val();
-            self.mac[i].last.next = self.l1.q.val();
-            self.mac[i].up.next = self.u1.q.val();
-            self.mac[i].sel.next = self.sel.val();
-
-            // the element-wise pipeline: neuron update (phase 3) or readout update (phase 6)
-            self.neuron[i].in_valid.next = self.v1.q.val() & self.elem.val();
-            self.neuron[i].rho.next = self.rho_ram[i].read_data.val();
-            self.neuron[i].alpha.next = self.alpha_ram[i].read_data.val();
-            self.neuron[i].current.next = self.i_ram[i].read_data.val();
-            self.neuron[i].u_prev.next = self.u_ram[i].read_data.val();
-            self.neuron[i].b_prev.next = self.b_ram[i].read_data.val();
-            self.neuron[i].s_prev.next = self.s_ram[i].read_data.val();
-            if self.phase.q.val() == 6 {
-                self.neuron[i].alpha.next = self.ao_ram[i].read_data.val();
-                self.neuron[i].current.next = self.j_ram[i].read_data.val();
-                self.neuron[i].u_prev.next = self.o_ram[i].read_data.val();
-            }
-            self.sigmoid[i].z.next = self.mac[i].y.val();
         }
+        self.v2.d.next = self.v1.q.val() & !self.elem.val();
+        self.f2.d.next = self.f1.q.val();
+        self.l2.d.next = self.l1.q.val();
+        self.u2.d.next = self.u1.q.val();
+        self.b_2.d.next = self.b_1.q.val();
+        self.elem_v.next = self.v1.q.val() & self.elem.val();
 
-        // Results (every stream's pipelines run in lockstep: stream 0's flags time them all).
-        self.mac_v.next = self.mac[0].y_valid.val();
+        // Results, in (row, stream) order in every lane at once (all lanes run in lockstep:
+        // lane 0's flags time them all).
+        self.mac_v.next = self.lane[0].y_valid.val();
         self.sv[0].d.next = self.mac_v.val() & self.sig.val();
         for i in 1..SIG_EDGES {
             self.sv[i].d.next = self.sv[i - 1].q.val();
         }
-        self.wvalid.next = self.mac_v.val();
         if self.elem.val() {
-            self.wvalid.next = self.neuron[0].out_valid.val();
+            self.wvalid.next = self.lane[0].n_valid.val();
         } else if self.sig.val() {
             self.wvalid.next = self.sv[4].q.val();
+        } else {
+            self.wvalid.next = self.mac_v.val();
         }
-        for i in 0..B {
-            self.i_ram[i].write_address.next = self.res.q.val();
-            self.alpha_ram[i].write_address.next = self.res.q.val();
-            self.rho_ram[i].write_address.next = self.res.q.val();
-            self.j_ram[i].write_address.next = self.res.q.val();
-            self.ao_ram[i].write_address.next = self.res.q.val();
-            self.u_ram[i].write_address.next = self.res.q.val();
-            self.b_ram[i].write_address.next = self.res.q.val();
-            self.s_ram[i].write_address.next = self.res.q.val();
-            self.o_ram[i].write_address.next = self.res.q.val();
-            self.i_ram[i].write_data.next = self.mac[i].y.val();
-            self.alpha_ram[i].write_data.next = self.sigmoid[i].y.val();
-            self.rho_ram[i].write_data.next = self.sigmoid[i].y.val();
-            self.j_ram[i].write_data.next = self.mac[i].y.val();
-            self.ao_ram[i].write_data.next = self.sigmoid[i].y.val();
-            self.u_ram[i].write_data.next = self.neuron[i].u.val();
-            self.b_ram[i].write_data.next = self.neuron[i].b.val();
-            self.s_ram[i].write_data.next = self.neuron[i].s.val();
-            self.o_ram[i].write_data.next = self.neuron[i].v.val();
-            self.i_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 0);
-            self.alpha_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 1);
-            self.rho_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 2);
-            self.u_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 3);
-            self.b_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 3);
-            self.s_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 3);
-            self.j_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 4);
-            self.ao_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 5);
-            self.o_ram[i].write_enable.next = self.wvalid.val() & (self.phase.q.val() == 6);
-            // host writes of this stream's input
-            self.x_ram[i].write_address.next = self.host_addr.val().get_bits::<VEC_ADDR_BITS>(0);
-            self.x_ram[i].write_data.next = self.host_data.val();
-            self.x_ram[i].write_enable.next =
-                (self.host_we.val() & self.host_sel.val()) & (self.host_stream.val().index() == i);
+        self.res_addr.next = self.res_sb.q.val() + self.res_v.val();
+
+        // Every lane: the shared addresses and flags (stage 0 reads, stage 1 element-wise
+        // operands, stage 2 MAC terms), its own host write strobes.
+        for l in 0..L {
+            self.lane[l].vaddr.next = self.vaddr.val();
+            self.lane[l].waddr.next = self.waddr.q.val();
+            self.lane[l].src.next = self.src_1.q.val();
+            self.lane[l].bact.next = self.rom_bact.data.val();
+            self.lane[l].rd_vec.next = self.rd_vec_d.q.val();
+            self.lane[l].act.next = self.act.q.val();
+            self.lane[l].valid.next = self.v2.q.val();
+            self.lane[l].first.next = self.f2.q.val();
+            self.lane[l].last.next = self.l2.q.val();
+            self.lane[l].up.next = self.u2.q.val();
+            self.lane[l].slot.next = self.b_2.q.val();
+            self.lane[l].sel.next = self.sel.val();
+            self.lane[l].elem_valid.next = self.elem_v.val();
+            self.lane[l].phase.next = self.phase.q.val();
+            self.lane[l].wvalid.next = self.wvalid.val();
+            self.lane[l].res_addr.next = self.res_addr.val();
+            self.lane[l].host_addr.next = self.host_addr.val();
+            self.lane[l].host_data.next = self.host_data.val();
+            self.lane[l].w_we.next = (self.host_we.val() & !self.host_sel.val()) & (self.host_lane.val().index() == l);
+            self.lane[l].x_we.next = (self.host_we.val() & self.host_sel.val()) & (self.host_lane.val().index() == l);
         }
 
-        // Host writes of weights.
-        self.wram.write_address.next = self.host_addr.val();
-        self.wram.write_data.next = self.host_data.val();
-        self.wram.write_enable.next = self.host_we.val() & !self.host_sel.val();
-
-        // Read-back (the RAMs read at `rd_addr` while idle).
+        // Read-back (the banks read at `rd_addr` while idle).
         self.rd_vec_d.d.next = self.rd_vec.val();
-        self.rd_stream_d.d.next = self.rd_stream.val();
+        self.rd_lane_d.d.next = self.rd_lane.val();
         self.rd_data.next = self.zero.val();
-        for i in 0..B {
-            if self.rd_stream_d.q.val().index() == i {
-                if self.rd_vec_d.q.val() == 0 {
-                    self.rd_data.next = self.u_ram[i].read_data.val();
-                } else if self.rd_vec_d.q.val() == 1 {
-                    self.rd_data.next = self.b_ram[i].read_data.val();
-                } else if self.rd_vec_d.q.val() == 2 {
-                    if self.s_ram[i].read_data.val() {
-                        self.rd_data.next = self.one.val();
-                    }
-                } else {
-                    self.rd_data.next = self.o_ram[i].read_data.val();
-                }
+        for l in 0..L {
+            if self.rd_lane_d.q.val().index() == l {
+                self.rd_data.next = self.lane[l].rd_cand.val();
             }
         }
 
-        // Phase control.
-        self.phase.d.next = self.phase.q.val();
-        self.running.d.next = self.running.q.val();
+        // Phase control: a phase ends when its last result (last row, last stream) is written.
         self.setup.d.next = false;
-        self.res.d.next = self.res.q.val();
         if self.wvalid.val() {
-            self.res.d.next = self.res.q.val() + 1;
-            if self.res.q.val() == self.rom_last_row.data.val() {
-                // the phase's last result is being written: on to the next phase
-                self.phase.d.next = self.phase.q.val() + 1;
-                self.setup.d.next = true;
-                if self.phase.q.val() == 6 {
-                    self.running.d.next = false;
-                    self.setup.d.next = false;
+            if self.res_b.q.val() == self.last_stream.val() {
+                self.res_b.d.next = 0.into();
+                self.res_sb.d.next = 0.into();
+                self.res_r.d.next = self.res_r.q.val() + 1;
+                if self.res_r.q.val() == self.rom_last_row.data.val() {
+                    self.phase.d.next = self.phase.q.val() + 1;
+                    self.setup.d.next = true;
+                    if self.phase.q.val() == 6 {
+                        self.running.d.next = false;
+                        self.setup.d.next = false;
+                    }
                 }
+            } else {
+                self.res_b.d.next = self.res_b.q.val() + 1;
+                self.res_sb.d.next = self.res_sb.q.val() + self.rows_per_lane.val();
             }
         }
         if self.setup.q.val() {
             self.rb1.d.next = self.rom_base1.data.val();
             self.rb2.d.next = self.rom_base2.data.val();
-            self.k.d.next = 0.into();
+            self.rbias.d.next = self.rom_bbase.data.val();
+            self.r.d.next = 0.into();
             self.j.d.next = 0.into();
+            self.jr.d.next = 0.into();
+            self.jl.d.next = 0.into();
             self.seg.d.next = 0.into();
-            self.res.d.next = 0.into();
+            self.b.d.next = 0.into();
+            self.sb.d.next = 0.into();
+            self.res_r.d.next = 0.into();
+            self.res_b.d.next = 0.into();
+            self.res_sb.d.next = 0.into();
             self.issuing.d.next = true;
         }
         if self.start.val() & !self.running.q.val() {
@@ -717,12 +741,5 @@ impl<const B: usize> Logic for ForwardStep<B> {
             self.setup.d.next = true;
         }
         self.busy.next = self.running.q.val();
-        self.obs_n.next = self.wvalid.val() & (self.phase.q.val() == 3);
-        self.obs_o.next = self.wvalid.val() & (self.phase.q.val() == 6);
-        self.obs_idx.next = self.res.q.val();
-        self.n_b.next = self.neuron[0].b.val();
-        self.n_s.next = self.neuron[0].s.val();
-        self.n_u.next = self.neuron[0].u.val();
-        self.n_v.next = self.neuron[0].v.val();
     }
 }

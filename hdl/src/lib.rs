@@ -21,6 +21,8 @@
 pub use rust_hdl;
 
 pub mod forward;
+pub mod lane;
+pub mod lint;
 pub mod mac;
 pub mod mul18;
 pub mod neuron;

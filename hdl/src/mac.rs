@@ -17,6 +17,11 @@
 //! shift, e.g. 14 for I, 12 for z_m, J and z_o, 16 for z_a) behind one multiplier, and the
 //! `sel` input of a dot product's last term picks which one narrows it.
 //!
+//! Interleaved dot products: the lane holds `N` accumulators (slots). Every term names its
+//! slot, so N dot products can advance term by term in turn: `ForwardStep` feeds one weight
+//! word to the B streams of a lane on B consecutive cycles, stream b in slot b. `N = 1` is a
+//! plain lane.
+//!
 //! Protocol: a term is taken on every edge with `valid`; `first` marks the first term of a
 //! dot product (the accumulator restarts), `last` its last. [`MAC_LATENCY`] cycles after the
 //! last term, `y_valid` is high for one cycle with the rounded result on `y`. Dot products may
@@ -45,9 +50,13 @@ pub const MAC_LATENCY: usize = MUL18_LATENCY + REQUANT_LATENCY;
 const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1 (sel: 2)");
 const _: () = assert!(MAC_SHIFTS == 3, "the rounding mux names indices 0..=2");
 
-/// One MAC lane: `y = sat18(round(sum w a / 2^shift))` over the terms `first..=last`.
+/// Bits of the `slot` input (at most 16 slots).
+pub const SLOT_BITS: usize = 4;
+
+/// One MAC lane with `N` accumulators: `y = sat18(round(sum w a / 2^shift))` over the terms
+/// `first..=last` of each slot.
 #[derive(LogicBlock)]
-pub struct Mac {
+pub struct Mac<const N: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Weight operand (Q5.12).
@@ -65,6 +74,8 @@ pub struct Mac {
     /// Which rounding narrows the dot product (index into the lane's shifts; read with the
     /// last term).
     pub sel: Signal<In, Bits<2>>,
+    /// The accumulator this term adds into (0..N).
+    pub slot: Signal<In, Bits<SLOT_BITS>>,
     /// The narrowed dot product, while `y_valid`.
     pub y: Signal<Out, Signed<18>>,
     /// `y` holds a result (one cycle per dot product).
@@ -76,13 +87,15 @@ pub struct Mac {
     first_d: [DFF<Bit>; MUL18_LATENCY],
     last_d: [DFF<Bit>; MUL18_LATENCY],
     up_d: [DFF<Bit>; MUL18_LATENCY],
+    slot_d: [DFF<Bits<SLOT_BITS>>; MUL18_LATENCY],
     pre: ShiftUp<36, ACC_BITS>,
-    acc: DFF<Signed<ACC_BITS>>,
+    acc: [DFF<Signed<ACC_BITS>>; N],
     done: DFF<Bit>,
+    held: Signal<Local, Signed<ACC_BITS>>,
     sum: Signal<Local, Signed<ACC_BITS>>,
 }
 
-impl Mac {
+impl<const N: usize> Mac<N> {
     /// A lane whose result drops `shift` fraction bits (14 for I, 12 for z_m under the
     /// default formats: weight frac + activation frac - state frac); `up` has no effect.
     pub fn new(shift: u32) -> Self {
@@ -98,6 +111,7 @@ impl Mac {
     /// A lane whose result drops `shifts[sel]` fraction bits, `sel` as given with the last
     /// term, and whose `up` terms are shifted left by `up` bits.
     pub fn with_shifts(shifts: [u32; MAC_SHIFTS], up: u32) -> Self {
+        assert!((1..=1 << SLOT_BITS).contains(&N), "1..=16 accumulator slots");
         Self {
             clock: Signal::default(),
             w: Signal::default(),
@@ -109,6 +123,7 @@ impl Mac {
             y_valid: Signal::default(),
             up: Signal::default(),
             sel: Signal::default(),
+            slot: Signal::default(),
             mul: Mul18::default(),
             round: shifts.map(Requant::new),
             sel_d: Default::default(),
@@ -116,18 +131,23 @@ impl Mac {
             first_d: Default::default(),
             last_d: Default::default(),
             up_d: Default::default(),
+            slot_d: Default::default(),
             pre: ShiftUp::new(up),
-            acc: DFF::default(),
+            acc: std::array::from_fn(|_| DFF::default()),
             done: DFF::default(),
+            held: Signal::default(),
             sum: Signal::default(),
         }
     }
 }
 
-impl Logic for Mac {
+impl<const N: usize> Logic for Mac<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, acc, done);
+        dff_setup!(self, clock, done);
+        for i in 0..N {
+            self.acc[i].clock.next = self.clock.val();
+        }
         self.mul.clock.next = self.clock.val();
         for i in 0..MAC_SHIFTS {
             self.round[i].clock.next = self.clock.val();
@@ -140,6 +160,7 @@ impl Logic for Mac {
             self.first_d[i].clock.next = self.clock.val();
             self.last_d[i].clock.next = self.clock.val();
             self.up_d[i].clock.next = self.clock.val();
+            self.slot_d[i].clock.next = self.clock.val();
         }
         // Operands into the multiplier; the flags travel alongside.
         self.mul.a.next = self.w.val();
@@ -148,6 +169,7 @@ impl Logic for Mac {
         self.first_d[0].d.next = self.first.val();
         self.last_d[0].d.next = self.last.val();
         self.up_d[0].d.next = self.up.val();
+        self.slot_d[0].d.next = self.slot.val();
         self.sel_d[0].d.next = self.sel.val();
         for i in 1..SEL_STAGES {
             self.sel_d[i].d.next = self.sel_d[i - 1].q.val();
@@ -157,19 +179,31 @@ impl Logic for Mac {
             self.first_d[i].d.next = self.first_d[i - 1].q.val();
             self.last_d[i].d.next = self.last_d[i - 1].q.val();
             self.up_d[i].d.next = self.up_d[i - 1].q.val();
+            self.slot_d[i].d.next = self.slot_d[i - 1].q.val();
         }
         // Accumulate at the full 48 bits: the product is sign-extended (and maybe shifted) first.
         self.pre.x.next = self.mul.p.val();
         self.pre.en.next = self.up_d[1].q.val();
         // (if/else, never default-then-override: a signal assigned twice in one evaluation
         // glitches in Icarus, and two blocks glitching into each other never settle)
+        // The term's slot (`held` is local and feeds only registers and the registered
+        // requantisers, so assigning it twice per evaluation cannot loop).
+        self.held.next = self.acc[0].q.val();
+        for i in 1..N {
+            if self.slot_d[1].q.val().index() == i {
+                self.held.next = self.acc[i].q.val();
+            }
+        }
         if self.first_d[1].q.val() {
             self.sum.next = self.pre.y.val();
         } else {
-            self.sum.next = self.acc.q.val() + self.pre.y.val();
+            self.sum.next = self.held.val() + self.pre.y.val();
         }
-        if self.valid_d[1].q.val() {
-            self.acc.d.next = self.sum.val();
+        for i in 0..N {
+            self.acc[i].d.next = self.acc[i].q.val();
+            if self.valid_d[1].q.val() & (self.slot_d[1].q.val().index() == i) {
+                self.acc[i].d.next = self.sum.val();
+            }
         }
         // The rounding stage samples every cycle; `done` says when its sample was a result.
         for i in 0..MAC_SHIFTS {

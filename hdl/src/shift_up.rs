@@ -5,6 +5,7 @@
 //! rust-hdl 0.46 has no shifts on `Signed`, so this is a combinational leaf block with a Rust
 //! `update()` and hand-written Verilog.
 
+use crate::widen::sign_extend;
 use crate::word::{to_i64, to_signed};
 use rust_hdl::prelude::*;
 
@@ -47,7 +48,7 @@ impl<const I: usize, const O: usize> Logic for ShiftUp<I, O> {
         Verilog::Custom(format!(
             "\
 wire signed [{o}:0] ext;
-assign ext = x;
+assign ext = {ext};
 always @(*) begin
    if (en)
       y = ext <<< {up};
@@ -56,6 +57,7 @@ always @(*) begin
 end",
             o = O - 1,
             up = self._up,
+            ext = sign_extend("x", I, O),
         ))
     }
 }

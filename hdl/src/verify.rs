@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Longest an Icarus simulation may run (the largest here take a few seconds).
+/// Longest a Verilog simulation may run (the largest here take about a minute in Icarus).
 pub const VVP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Delta-cycle budget for one settle of the simulator.
@@ -53,6 +53,20 @@ pub fn run_rust_hdl<B: Block>(
             read(uut)
         })
         .collect()
+}
+
+/// Stack for [`on_big_stack`]: a unit of many lanes is a large value (every block and RAM
+/// handle inline) and its construction, `connect_all` and Verilog generation recurse over it.
+pub const BIG_STACK: usize = 512 << 20;
+
+/// Runs `f` on a thread with a [`BIG_STACK`] stack (a 16-lane unit overflows the 2 MiB of a
+/// test thread) and returns its result; a panic in `f` propagates.
+pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        let h =
+            std::thread::Builder::new().stack_size(BIG_STACK).spawn_scoped(s, f).expect("spawn a simulation thread");
+        h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
 }
 
 /// A port of the device under test, as the testbench declares it.
@@ -168,56 +182,106 @@ pub fn run_icarus(
     outputs: &[Port],
     rows: &[Vec<i64>],
 ) -> Vec<Vec<Option<i64>>> {
-    std::fs::create_dir_all(dir).expect("create Icarus work directory");
+    prepare(dir, dut, inputs, outputs, rows);
+    build(dir, "iverilog", &["-g2005", "-Wall", "-Wno-timescale", "-s", "tb", "-o", "sim.vvp", "tb.v", "dut.v"]);
+    simulate_in(dir, "vvp", &["-n", "sim.vvp"], rows.len())
+}
+
+/// Like [`run_icarus`], in Verilator (`--binary --timing`, the same test bench, the C++ built
+/// unoptimised: it builds in seconds where a many-lane design takes minutes in Icarus). Two
+/// states: an x reads as 0, so the 4-state check stays with Icarus. Call
+/// [`crate::lint::verilator_available`] first.
+pub fn run_verilator(
+    dir: &Path,
+    dut: &str,
+    inputs: &[Port],
+    outputs: &[Port],
+    rows: &[Vec<i64>],
+) -> Vec<Vec<Option<i64>>> {
+    prepare(dir, dut, inputs, outputs, rows);
+    let _ = std::fs::remove_dir_all(dir.join("obj_dir"));
+    build(
+        dir,
+        "verilator",
+        &[
+            "--binary",
+            "--timing",
+            "-j",
+            "2",
+            // lint is hdl/tests/lint.rs's job; here only the simulation counts
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+            "--top-module",
+            "tb",
+            "-o",
+            "vsim",
+            "-MAKEFLAGS",
+            "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
+            "tb.v",
+            "dut.v",
+        ],
+    );
+    let vsim = dir.join("obj_dir").join("vsim");
+    simulate_in(dir, vsim.to_str().expect("UTF-8 work directory"), &[], rows.len())
+}
+
+/// Writes the design, the test bench and the vectors into `dir`.
+fn prepare(dir: &Path, dut: &str, inputs: &[Port], outputs: &[Port], rows: &[Vec<i64>]) {
+    std::fs::create_dir_all(dir).expect("create simulation work directory");
     std::fs::write(dir.join("dut.v"), dut).expect("write dut.v");
     std::fs::write(dir.join("tb.v"), testbench(inputs, outputs, rows.len())).expect("write tb.v");
     std::fs::write(dir.join("vectors.txt"), vector_file(inputs, rows)).expect("write vectors.txt");
-    let out = Command::new("iverilog")
-        .current_dir(dir)
-        .args(["-g2005", "-Wall", "-Wno-timescale", "-s", "tb", "-o", "sim.vvp", "tb.v", "dut.v"])
-        .output()
-        .expect("run iverilog");
+}
+
+/// Runs a simulator's build step in `dir`; panics with its output when it fails.
+fn build(dir: &Path, tool: &str, args: &[&str]) {
+    let out = Command::new(tool).current_dir(dir).args(args).output().unwrap_or_else(|e| panic!("run {tool}: {e}"));
     assert!(
         out.status.success(),
-        "iverilog failed in {}:\n{}{}",
+        "{tool} failed in {}:\n{}{}",
         dir.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // vvp writes to files and is polled: a zero-delay loop in the design hangs Icarus at one
-    // time step, which must fail the test instead of blocking it forever.
-    let file = |name: &str| std::fs::File::create(dir.join(name)).expect("create vvp output file");
-    let mut child = Command::new("vvp")
+}
+
+/// Runs a built simulation in `dir` and parses one output row per vector row.
+fn simulate_in(dir: &Path, program: &str, args: &[&str], rows: usize) -> Vec<Vec<Option<i64>>> {
+    // The simulator writes to files and is polled: a zero-delay loop in the design hangs it at
+    // one time step, which must fail the test instead of blocking it forever.
+    let file = |name: &str| std::fs::File::create(dir.join(name)).expect("create simulation output file");
+    let mut child = Command::new(program)
         .current_dir(dir)
-        .args(["-n", "sim.vvp"])
-        .stdout(file("vvp.out"))
-        .stderr(file("vvp.err"))
+        .args(args)
+        .stdout(file("sim.out"))
+        .stderr(file("sim.err"))
         .spawn()
-        .expect("run vvp");
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
     let deadline = Instant::now() + VVP_TIMEOUT;
     let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for vvp") {
+        if let Some(status) = child.try_wait().expect("wait for the simulation") {
             break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "vvp did not finish within {VVP_TIMEOUT:?} in {} (a combinational loop that never settles?)",
+                "{program} did not finish within {VVP_TIMEOUT:?} in {} (a combinational loop that never settles?)",
                 dir.display()
             );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("read vvp output");
-    assert!(status.success(), "vvp failed in {}:\n{}", dir.display(), read("vvp.err"));
-    let text = read("vvp.out");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("read simulation output");
+    assert!(status.success(), "{program} failed in {}:\n{}", dir.display(), read("sim.err"));
+    let text = read("sim.out");
     let lines: Vec<Vec<Option<i64>>> = text
         .lines()
         .filter(|l| !l.is_empty() && !l.contains("$finish") && !l.starts_with("VCD"))
         .map(|l| l.split_whitespace().map(|w| w.parse().ok()).collect())
         .collect();
-    assert_eq!(lines.len(), rows.len(), "vvp printed {} rows for {} vectors:\n{text}", lines.len(), rows.len());
+    assert_eq!(lines.len(), rows, "{program} printed {} rows for {rows} vectors:\n{text}", lines.len());
     lines
 }
 

@@ -28,6 +28,19 @@ impl<const I: usize, const O: usize> Logic for Widen<I, O> {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom("always @(*) y = x;".into())
+        // explicit sign extension: a plain `y = x` is right too (both ports signed) but
+        // leaves the extension implicit, which Verilator's lint flags as a width mismatch
+        Verilog::Custom(format!("always @(*) y = {};", sign_extend("x", I, O)))
+    }
+}
+
+/// Verilog that sign-extends the `i`-bit signal `x` to `o` >= `i` bits: `{{pad{x[msb]}}, x}`
+/// (just `x` when the widths are equal).
+pub fn sign_extend(x: &str, i: usize, o: usize) -> String {
+    assert!(0 < i && i <= o, "sign_extend: {i} to {o} bits");
+    if i == o {
+        x.to_string()
+    } else {
+        format!("{{{{{}{{{x}[{}]}}}}, {x}}}", o - i, i - 1)
     }
 }

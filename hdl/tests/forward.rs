@@ -1,14 +1,16 @@
-//! `ForwardStep<B>` (one weight lane, B streams) against `Kernel::forward` over whole
-//! sequences: for random networks, weight scales and B independent input sequences, the test
-//! bench loads the weights into the unit's RAM, then for every step writes the B inputs x and
-//! pulses `start`. Stream 0's new b, s, u, v of every neuron and new o are checked as the unit
-//! presents them (`obs_*`); after the step, the test bench reads back every stream's u, b, s
-//! and o through the read-back port. Every value must equal the golden trace of its stream and
-//! step. In rust-hdl's simulator and in Icarus Verilog, on the same input rows.
+//! `ForwardStep<B, L>` (L weight lanes, up to B streams) against `Kernel::forward` over whole
+//! sequences: for random networks, weight scales, lane counts and run-time batches of
+//! independent input sequences, the test bench loads the weights into the lanes' banks (through
+//! `Banking`), then for every step writes each stream's input x and pulses `start`; after the
+//! step it reads back every stream's u, b, s and o through the read-back port. Every value
+//! must equal the golden trace of its stream and step, and every step must take the cycles of
+//! `step_cycles`. In rust-hdl's simulator and on the generated Verilog, on the same input
+//! rows: in Verilator for every configuration, in Icarus (4-state) for those of up to 8 lanes.
 
-use fptt_hdl::forward::{rd, step_cycles, ForwardStep};
+use fptt_hdl::forward::{rd, step_cycles, Banking, ForwardStep};
+use fptt_hdl::lint::verilator_available;
 use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, on_big_stack, run_icarus, run_rust_hdl, run_verilator, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -17,216 +19,232 @@ use fptt_sim::model::{Layout, Shape};
 /// Steps per sequence.
 const STEPS: usize = 50;
 
-/// One test sequence: the shape, the input rows and the golden traces of every step.
+/// One test sequence: the configuration, the input rows and what to expect.
 struct Sequence {
     shape: Shape,
+    /// Lanes and streams of the unit (synthesis time) and streams run (run time).
+    lanes: usize,
+    max_streams: usize,
     streams: usize,
     rows: Vec<Vec<i64>>,
-    /// Stream 0's traces.
-    traces: Vec<FixedTrace>,
     /// Row index of every step's `start` pulse.
     starts: Vec<usize>,
     /// Read-back rows: (row, expected code, what).
     reads: Vec<(usize, i64, String)>,
+    /// Spikes in the golden traces, and neuron updates.
+    spikes: usize,
+    updates: usize,
 }
 
-/// An input row: host write (we, sel, addr, data), start, host_stream, read-back (vec, stream, addr).
-fn row(we: i64, sel: i64, addr: i64, data: i64, start: i64, stream: i64, rd: [i64; 3]) -> Vec<i64> {
-    vec![we, sel, addr, data, start, stream, rd[0], rd[1], rd[2]]
+/// An input row: host write (we, sel, lane, addr, data), start, last_stream, read-back (vec, lane, addr).
+fn row(host: [i64; 5], start: i64, last_stream: i64, rd: [i64; 3]) -> Vec<i64> {
+    let mut r = host.to_vec();
+    r.extend([start, last_stream]);
+    r.extend(rd);
+    r
 }
 
-/// Sequence `seed`: a random network of `shape`, weights within +-`scale` codes, `streams`
-/// independent input sequences.
-fn sequence(seed: u64, shape: Shape, scale: i64, streams: usize) -> Sequence {
+/// Sequence `seed`: a random network of `shape`, weights within +-`scale` codes, on a unit of
+/// `lanes` lanes and `max_streams` streams running `streams` independent input sequences.
+fn sequence(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
     let n = Numerics::DEFAULT;
     let kernel = Kernel::new(n);
     let mut rng = Rng::new(seed);
     let layout = Layout::new(shape);
+    let bank = Banking::new(shape, lanes);
+    let last = streams as i64 - 1;
     let w: Vec<i32> = (0..layout.len()).map(|_| rng.range(-scale, scale - 1) as i32).collect();
-    let mut rows: Vec<Vec<i64>> =
-        w.iter().enumerate().map(|(i, &v)| row(1, 0, i as i64, v as i64, 0, 0, [0; 3])).collect();
+    let mut rows: Vec<Vec<i64>> = w
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let (lane, addr) = bank.weight(i);
+            row([1, 0, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
+        })
+        .collect();
     let mut st = vec![FixedState::initial(shape, &n); streams];
-    let mut traces = vec![];
-    let mut starts = vec![];
-    let mut reads = vec![];
-    let idle = step_cycles(shape) + 2;
+    let (mut starts, mut reads, mut spikes) = (vec![], vec![], 0);
+    let idle = step_cycles(shape, lanes, streams) + 2;
     for t in 0..STEPS {
         let mut trs = vec![];
         for (b, st) in st.iter_mut().enumerate() {
             let x: Vec<i32> = (0..shape.inputs).map(|_| rng.code(18).clamp(-(1 << 16), 1 << 16) as i32).collect();
-            rows.extend(x.iter().enumerate().map(|(j, &v)| row(1, 1, j as i64, v as i64, 0, b as i64, [0; 3])));
+            rows.extend(x.iter().enumerate().map(|(j, &v)| {
+                let (lane, addr) = bank.vector(b, j);
+                row([1, 1, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
+            }));
             let mut tr = FixedTrace::default();
             kernel.forward(&layout, &w, st, &x, &mut tr);
             st.advance(&tr);
+            spikes += tr.s.iter().filter(|&&s| s != 0).count();
             trs.push(tr);
         }
         starts.push(rows.len());
-        rows.push(row(0, 0, 0, 0, 1, 0, [0; 3]));
-        rows.extend(std::iter::repeat_n(row(0, 0, 0, 0, 0, 0, [0; 3]), idle));
+        rows.push(row([0; 5], 1, last, [0; 3]));
+        rows.extend(std::iter::repeat_n(row([0; 5], 0, last, [0; 3]), idle));
         for (b, tr) in trs.iter().enumerate() {
             let vecs = [(rd::U, &tr.u, "u"), (rd::B, &tr.b, "b"), (rd::S, &tr.s, "s"), (rd::O, &tr.o, "o")];
             for (code, v, name) in vecs {
                 for (k, &want) in v.iter().enumerate() {
+                    let (lane, addr) = bank.vector(b, k);
                     reads.push((rows.len(), want as i64, format!("step {t} stream {b} {name}[{k}]")));
-                    rows.push(row(0, 0, 0, 0, 0, 0, [code as i64, b as i64, k as i64]));
+                    rows.push(row([0; 5], 0, last, [code as i64, lane as i64, addr as i64]));
                 }
             }
         }
-        traces.push(trs.swap_remove(0));
     }
-    Sequence { shape, streams, rows, traces, starts, reads }
+    let updates = STEPS * streams * shape.hidden;
+    Sequence { shape, lanes, max_streams, streams, rows, starts, reads, spikes, updates }
 }
 
+/// The configurations: (I, H, C), weight scale, L, B, streams run. H below, at and above L;
+/// one run-time batch below B.
 fn sequences() -> Vec<Sequence> {
+    let s = |i, h, c| Shape::new(i, h, c).unwrap();
     vec![
-        sequence(1, Shape::new(3, 6, 2).unwrap(), 1 << 11, 1),
-        sequence(2, Shape::new(5, 8, 3).unwrap(), 1 << 12, 2),
-        sequence(3, Shape::new(2, 5, 1).unwrap(), 1 << 14, 3),
+        sequence(1, s(3, 6, 2), 1 << 11, 1, 1, 1),
+        sequence(2, s(5, 8, 3), 1 << 12, 4, 2, 2),
+        sequence(3, s(2, 5, 1), 1 << 14, 8, 3, 3),
+        sequence(4, s(4, 20, 3), 1 << 12, 16, 4, 3),
+        sequence(5, s(3, 40, 5), 1 << 11, 32, 2, 2),
     ]
 }
 
-const INPUTS: [Port; 9] = [
-    Port::unsigned("host_we", 1),
-    Port::unsigned("host_sel", 1),
-    Port::unsigned("host_addr", 11),
-    Port::signed("host_data", 18),
-    Port::unsigned("start", 1),
-    Port::unsigned("host_stream", 4),
-    Port::unsigned("rd_vec", 2),
-    Port::unsigned("rd_stream", 4),
-    Port::unsigned("rd_addr", 6),
-];
-
-const OUTPUTS: [Port; 9] = [
-    Port::unsigned("busy", 1),
-    Port::unsigned("obs_n", 1),
-    Port::unsigned("obs_o", 1),
-    Port::unsigned("obs_idx", 6),
-    Port::signed("n_b", 18),
-    Port::unsigned("n_s", 1),
-    Port::signed("n_u", 18),
-    Port::signed("n_v", 18),
-    Port::signed("rd_data", 18),
-];
-
-/// Checks every observed value of every step; returns (cycles per step, spikes seen).
-fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> (usize, usize) {
-    let (h, c) = (seq.shape.hidden, seq.shape.outputs);
-    let mut spikes = 0;
-    let mut cycles = 0;
-    for (t, tr) in seq.traces.iter().enumerate() {
-        let start = seq.starts[t];
-        let end = seq.starts.get(t + 1).copied().unwrap_or(out.len());
-        let step = &out[start..end.min(start + step_cycles(seq.shape) + 3)];
-        let busy = step.iter().take_while(|r| r[0] == Some(1)).count();
-        assert!(busy > 0 && step[busy..].iter().all(|r| r[0] == Some(0)), "{what}: step {t} busy window");
-        if t == 0 {
-            cycles = busy;
+/// Runs `$body` with `$u` bound to a fresh unit of the sequence's (B, L).
+macro_rules! with_unit {
+    ($seq:expr, |$u:ident| $body:expr) => {
+        match ($seq.max_streams, $seq.lanes) {
+            (1, 1) => {
+                let $u = ForwardStep::<1, 1>::new($seq.shape);
+                $body
+            }
+            (2, 4) => {
+                let $u = ForwardStep::<2, 4>::new($seq.shape);
+                $body
+            }
+            (3, 8) => {
+                let $u = ForwardStep::<3, 8>::new($seq.shape);
+                $body
+            }
+            (4, 16) => {
+                let $u = ForwardStep::<4, 16>::new($seq.shape);
+                $body
+            }
+            (2, 32) => {
+                let $u = ForwardStep::<2, 32>::new($seq.shape);
+                $body
+            }
+            other => panic!("no instance for (B, L) = {other:?}"),
         }
-        assert_eq!(busy, cycles, "{what}: step {t} takes as long as step 0");
-        let neurons: Vec<&Vec<Option<i64>>> = step.iter().filter(|r| r[1] == Some(1)).collect();
-        let outs: Vec<&Vec<Option<i64>>> = step.iter().filter(|r| r[2] == Some(1)).collect();
-        assert_eq!((neurons.len(), outs.len()), (h, c), "{what}: step {t} result counts");
-        for (k, r) in neurons.iter().enumerate() {
-            let want = [k as i64, tr.b[k] as i64, tr.s[k] as i64, tr.u[k] as i64, tr.v[k] as i64];
-            let got: Vec<Option<i64>> = r[3..8].to_vec();
-            assert_eq!(got, want.map(Some).to_vec(), "{what}: step {t} neuron {k} [idx, b, s, u, v]");
-            spikes += tr.s[k] as usize;
-        }
-        for (k, r) in outs.iter().enumerate() {
-            assert_eq!((r[3], r[7]), (Some(k as i64), Some(tr.o[k] as i64)), "{what}: step {t} output {k} [idx, o]");
-        }
-    }
-    for (r, want, name) in &seq.reads {
-        assert_eq!(out[*r][8], Some(*want), "{what}: read-back {name}");
-    }
-    (cycles, spikes)
+    };
 }
 
-fn summary(what: &str, seq: &Sequence, cycles: usize, spikes: usize) {
-    let (h, c) = (seq.shape.hidden, seq.shape.outputs);
-    let neurons = STEPS * h;
-    assert!(spikes > 0 && spikes < neurons, "{what}: spike mix {spikes} of {neurons}");
+const INPUTS: [Port; 10] = [
+    Port::unsigned("host_we", 1),
+    Port::unsigned("host_sel", 1),
+    Port::unsigned("host_lane", 5),
+    Port::unsigned("host_addr", 12),
+    Port::signed("host_data", 18),
+    Port::unsigned("start", 1),
+    Port::unsigned("last_stream", 4),
+    Port::unsigned("rd_vec", 2),
+    Port::unsigned("rd_lane", 5),
+    Port::unsigned("rd_addr", 10),
+];
+
+const OUTPUTS: [Port; 2] = [Port::unsigned("busy", 1), Port::signed("rd_data", 18)];
+
+/// Checks every step's duration and every read-back value; returns the cycles per step.
+fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
+    let want = step_cycles(seq.shape, seq.lanes, seq.streams);
+    for (t, &start) in seq.starts.iter().enumerate() {
+        let step = &out[start..start + want + 3];
+        let busy = step.iter().take_while(|r| r[0] == Some(1)).count();
+        assert!(step[busy..].iter().all(|r| r[0] == Some(0)), "{what}: step {t} busy window");
+        assert_eq!(busy, want, "{what}: step {t} cycles");
+    }
+    for (r, want, name) in &seq.reads {
+        assert_eq!(out[*r][1], Some(*want), "{what}: read-back {name}");
+    }
+    assert!(seq.spikes > 0 && seq.spikes < seq.updates, "{what}: spike mix {} of {}", seq.spikes, seq.updates);
     println!(
-        "forward {what}: shape {:?}, B = {}: {STEPS} steps; stream 0: {neurons} neuron updates ({spikes} spikes), \
-         {} outputs bit-exact as presented; {} read-back values (u, b, s, o of every stream and step) \
-         bit-exact; {cycles} cycles/step (model {})",
-        (seq.shape.inputs, h, c),
+        "forward {what}: shape {:?}, L = {}, B = {} ({} run): {STEPS} steps, {} read-back values \
+         (u, b, s, o of every stream and step, {} spikes in {} neuron updates) bit-exact; {want} cycles/step",
+        (seq.shape.inputs, seq.shape.hidden, seq.shape.outputs),
+        seq.lanes,
+        seq.max_streams,
         seq.streams,
-        STEPS * c,
         seq.reads.len(),
-        step_cycles(seq.shape)
+        seq.spikes,
+        seq.updates,
     );
+    want
 }
 
 #[test]
 fn forward_rust_hdl_matches_golden_sequences() {
     for seq in sequences() {
-        let out = match seq.streams {
-            1 => rust_hdl_rows(ForwardStep::<1>::new(seq.shape), &seq.rows),
-            2 => rust_hdl_rows(ForwardStep::<2>::new(seq.shape), &seq.rows),
-            3 => rust_hdl_rows(ForwardStep::<3>::new(seq.shape), &seq.rows),
-            b => panic!("no instance for B = {b}"),
-        };
-        let (cycles, spikes) = check("rust-hdl", &seq, &out);
-        assert_eq!(cycles, step_cycles(seq.shape), "cycle model");
-        summary("rust-hdl", &seq, cycles, spikes);
+        let out = on_big_stack(|| with_unit!(seq, |uut| rust_hdl_rows(uut, &seq.rows)));
+        check("rust-hdl", &seq, &out);
     }
 }
 
-fn rust_hdl_rows<const B: usize>(mut uut: ForwardStep<B>, rows: &[Vec<i64>]) -> Vec<Vec<Option<i64>>> {
+fn rust_hdl_rows<const B: usize, const L: usize>(
+    mut uut: ForwardStep<B, L>,
+    rows: &[Vec<i64>],
+) -> Vec<Vec<Option<i64>>> {
     let out = run_rust_hdl(
         &mut uut,
         |u, c| u.clock.next = c,
         |u, r| {
             u.host_we.next = r[0] != 0;
             u.host_sel.next = r[1] != 0;
-            u.host_addr.next = (r[2] as u64).into();
-            u.host_data.next = to_signed(r[3]);
-            u.start.next = r[4] != 0;
-            u.host_stream.next = (r[5] as u64).into();
-            u.rd_vec.next = (r[6] as u64).into();
-            u.rd_stream.next = (r[7] as u64).into();
-            u.rd_addr.next = (r[8] as u64).into();
+            u.host_lane.next = (r[2] as u64).into();
+            u.host_addr.next = (r[3] as u64).into();
+            u.host_data.next = to_signed(r[4]);
+            u.start.next = r[5] != 0;
+            u.last_stream.next = (r[6] as u64).into();
+            u.rd_vec.next = (r[7] as u64).into();
+            u.rd_lane.next = (r[8] as u64).into();
+            u.rd_addr.next = (r[9] as u64).into();
         },
-        |u| {
-            vec![
-                u.busy.val() as i64,
-                u.obs_n.val() as i64,
-                u.obs_o.val() as i64,
-                u.obs_idx.val().index() as i64,
-                to_i64(u.n_b.val()),
-                u.n_s.val() as i64,
-                to_i64(u.n_u.val()),
-                to_i64(u.n_v.val()),
-                to_i64(u.rd_data.val()),
-            ]
-        },
+        |u| vec![u.busy.val() as i64, to_i64(u.rd_data.val())],
         rows,
     );
     out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect()
 }
+
+/// Lanes up to which the Icarus cross-check runs (a 16-lane unit takes minutes per sequence in
+/// Icarus; Verilator runs every configuration).
+const ICARUS_MAX_LANES: usize = 8;
 
 #[test]
 fn forward_verilog_matches_golden_sequences_in_icarus() {
     if !iverilog_available("forward_verilog_matches_golden_sequences_in_icarus") {
         return;
     }
-    for (i, seq) in sequences().iter().enumerate() {
-        let dut = match seq.streams {
-            1 => verilog(ForwardStep::<1>::new(seq.shape)),
-            2 => verilog(ForwardStep::<2>::new(seq.shape)),
-            3 => verilog(ForwardStep::<3>::new(seq.shape)),
-            b => panic!("no instance for B = {b}"),
-        };
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_{i}"));
+    for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| s.lanes <= ICARUS_MAX_LANES) {
+        let dut = on_big_stack(|| with_unit!(seq, |uut| verilog(uut)));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_icarus_{i}"));
         let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
-        let (cycles, spikes) = check("icarus", seq, &out);
-        summary("icarus", seq, cycles, spikes);
+        check("icarus", seq, &out);
     }
 }
 
-fn verilog<const B: usize>(mut uut: ForwardStep<B>) -> String {
+#[test]
+fn forward_verilog_matches_golden_sequences_in_verilator() {
+    if !verilator_available("forward_verilog_matches_golden_sequences_in_verilator") {
+        return;
+    }
+    for (i, seq) in sequences().iter().enumerate() {
+        let dut = on_big_stack(|| with_unit!(seq, |uut| verilog(uut)));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_verilator_{i}"));
+        let out = run_verilator(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
+        check("verilator", seq, &out);
+    }
+}
+
+fn verilog<const B: usize, const L: usize>(mut uut: ForwardStep<B, L>) -> String {
     uut.connect_all();
     generate_verilog(&uut)
 }

@@ -5,7 +5,9 @@
 //! the W_a x I terms are shifted up by 4 inside the lane) is checked likewise against the
 //! golden line, and sigmoid of it against the trace's rho. Half the networks run on lanes
 //! with one fixed rounding per dot-product kind; the other half on one lane with three
-//! selectable roundings (14, 12, 16), the I, z_m and z_a dot products interleaved.
+//! selectable roundings (14, 12, 16), the I, z_m and z_a dot products interleaved. Dot
+//! products alternate between two accumulator slots (`ForwardStep` tests slots interleaved
+//! term by term).
 
 use fptt_hdl::mac::{Mac, MAC_LATENCY};
 use fptt_hdl::rust_hdl::prelude::*;
@@ -83,24 +85,24 @@ fn network(rng: &mut Rng, scale: i64) -> (Vec<Job>, Vec<Job>, Vec<Job>, FixedTra
     (currents, zms, zas, tr, kernel)
 }
 
-/// Input rows (w, a, valid, first, last, up, sel) for `jobs`, with random idle cycles between and
+/// Input rows (w, a, valid, first, last, up, sel, slot) for `jobs` (job k in slot k mod 2), with random idle cycles between and
 /// inside dot products, then flush rows.
 fn rows(jobs: &[Job], rng: &mut Rng) -> Vec<Vec<i64>> {
     let mut r = vec![];
-    for job in jobs {
+    for (k, job) in jobs.iter().enumerate() {
         let n = job.terms.len();
         for (i, &(w, a, up)) in job.terms.iter().enumerate() {
             while rng.range(0, 4) == 0 {
                 // an idle cycle with garbage operands: must be ignored
                 let g = |rng: &mut Rng| rng.range(0, 1);
-                r.push(vec![rng.code(18), rng.code(18), 0, g(rng), g(rng), g(rng), rng.range(0, 3)]);
+                r.push(vec![rng.code(18), rng.code(18), 0, g(rng), g(rng), g(rng), rng.range(0, 3), g(rng)]);
             }
             // sel matters with the last term only: garbage elsewhere
             let sel = if i == n - 1 { job.sel } else { rng.range(0, 3) };
-            r.push(vec![w, a, 1, (i == 0) as i64, (i == n - 1) as i64, up as i64, sel]);
+            r.push(vec![w, a, 1, (i == 0) as i64, (i == n - 1) as i64, up as i64, sel, k as i64 % 2]);
         }
     }
-    r.extend(std::iter::repeat_n(vec![0; 7], MAC_LATENCY));
+    r.extend(std::iter::repeat_n(vec![0; 8], MAC_LATENCY));
     r
 }
 
@@ -159,7 +161,7 @@ fn check(what: &str, name: &str, jobs: &[Job], got: &[Option<i64>]) -> (usize, u
     (jobs.len(), sat)
 }
 
-const INPUTS: [Port; 7] = [
+const INPUTS: [Port; 8] = [
     Port::signed("w", 18),
     Port::signed("a", 18),
     Port::unsigned("valid", 1),
@@ -167,10 +169,11 @@ const INPUTS: [Port; 7] = [
     Port::unsigned("last", 1),
     Port::unsigned("up", 1),
     Port::unsigned("sel", 2),
+    Port::unsigned("slot", 4),
 ];
 
 fn rust_hdl_results(shifts: [u32; 3], up: u32, rows: &[Vec<i64>]) -> Vec<Option<i64>> {
-    let mut uut = Mac::with_shifts(shifts, up);
+    let mut uut = Mac::<2>::with_shifts(shifts, up);
     let out = run_rust_hdl(
         &mut uut,
         |u, c| u.clock.next = c,
@@ -182,6 +185,7 @@ fn rust_hdl_results(shifts: [u32; 3], up: u32, rows: &[Vec<i64>]) -> Vec<Option<
             u.last.next = r[4] != 0;
             u.up.next = r[5] != 0;
             u.sel.next = (r[6] as u64).into();
+            u.slot.next = (r[7] as u64).into();
         },
         |u| vec![to_i64(u.y.val()), u.y_valid.val() as i64],
         rows,
@@ -215,7 +219,7 @@ fn mac_verilog_matches_golden_forward_in_icarus() {
     let mut total = 0;
     for (k, (name, jobs, shift, up)) in cases.iter().enumerate() {
         let rows = rows(jobs, &mut rng);
-        let mut uut = Mac::with_shifts(*shift, *up);
+        let mut uut = Mac::<2>::with_shifts(*shift, *up);
         uut.connect_all();
         let dut = generate_verilog(&uut);
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mac_{k}"));

@@ -1,0 +1,89 @@
+//! Verilator lint (`verilator --lint-only -Wall`) of every block's generated Verilog.
+//!
+//! The leaf blocks, whose Verilog is hand-written (`Verilog::Custom`), must be clean with no
+//! waivers at all; the composite blocks, which add rust-hdl's generated glue, must be clean
+//! with only the waivers in `fptt_hdl::lint::LINT_WAIVERS`.
+
+use fptt_hdl::forward::ForwardStep;
+use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
+use fptt_hdl::mac::Mac;
+use fptt_hdl::mul18::Mul18;
+use fptt_hdl::neuron::NeuronUpdate;
+use fptt_hdl::requant::Requant;
+use fptt_hdl::rust_hdl::prelude::*;
+use fptt_hdl::shift_up::ShiftUp;
+use fptt_hdl::sigmoid_rom::SigmoidRom;
+use fptt_hdl::surrogate_rom::SurrogateRom;
+use fptt_hdl::widen::Widen;
+use fptt_sim::model::Shape;
+
+fn verilog<U: Block>(mut uut: U) -> String {
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+/// The `ForwardStep` instance linted: adapt here when its parameters change.
+fn forward_step_verilog() -> String {
+    verilog(ForwardStep::<2, 4>::new(Shape::new(3, 6, 2).unwrap()))
+}
+
+/// Hand-written leaf blocks, in the instances the datapath uses (accumulator widths and
+/// shifts of the MAC lane, the ROM units and the neuron pipeline; sign extensions).
+fn leaf_blocks() -> Vec<(&'static str, String)> {
+    vec![
+        ("mul18", verilog(Mul18::default())),
+        ("requant_48_14", verilog(Requant::<48>::new(14))),
+        ("requant_36_8", verilog(Requant::<36>::new(8))),
+        ("requant_36_6", verilog(Requant::<36>::new(6))),
+        ("requant_19_0", verilog(Requant::<19>::new(0))),
+        ("requant_20_0", verilog(Requant::<20>::new(0))),
+        ("shift_up_36_48_4", verilog(ShiftUp::<36, 48>::new(4))),
+        ("shift_up_36_48_0", verilog(ShiftUp::<36, 48>::new(0))),
+        ("widen_18_19", verilog(Widen::<18, 19>::default())),
+        ("widen_18_20", verilog(Widen::<18, 20>::default())),
+        ("widen_18_18", verilog(Widen::<18, 18>::default())),
+    ]
+}
+
+/// Blocks built from others with rust-hdl's generated glue.
+fn composite_blocks() -> Vec<(&'static str, String)> {
+    vec![
+        ("mac", verilog(Mac::<2>::with_shifts([14, 12, 16], 4))),
+        ("sigmoid_rom", verilog(SigmoidRom::new())),
+        ("surrogate_rom", verilog(SurrogateRom::new())),
+        ("neuron_update", verilog(NeuronUpdate::new())),
+        ("forward_step", forward_step_verilog()),
+    ]
+}
+
+#[test]
+fn generated_verilog_is_verilator_lint_clean() {
+    if !verilator_available("generated_verilog_is_verilator_lint_clean") {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lint");
+    let mut failures = vec![];
+    let mut names = vec![];
+    for (name, v) in leaf_blocks() {
+        failures.extend(verilator_lint_with(&dir.join(name), &v, &[]).err());
+        names.push(name);
+    }
+    for (name, v) in composite_blocks() {
+        failures.extend(verilator_lint(&dir.join(name), &v).err());
+        names.push(name);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} blocks not lint clean:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
+    let waived: Vec<&str> = LINT_WAIVERS.iter().map(|(flag, _)| *flag).collect();
+    println!(
+        "verilator lint -Wall clean: {} (leaf blocks with no waivers; composites with {}); {}",
+        names.join(", "),
+        waived.join(" "),
+        verilator_version().unwrap_or_default()
+    );
+}
