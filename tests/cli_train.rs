@@ -119,3 +119,43 @@ fn fixed_backend_budget_and_numerics() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("| W (every tensor), stored | Q5.21"), "{text}");
 }
+
+#[test]
+fn bench_rtl_counts_cycles_against_the_ideal() {
+    let (i, h, c, l, b) = (3usize, 12usize, 2usize, 4usize, 3usize);
+    let v = json(&fptt(&[
+        "bench",
+        "--backend",
+        "rtl",
+        "--mode",
+        "infer",
+        "--inputs",
+        &i.to_string(),
+        "--hidden",
+        &h.to_string(),
+        "--outputs",
+        &c.to_string(),
+        "--lanes",
+        &l.to_string(),
+        "--batch",
+        &b.to_string(),
+        "--json",
+    ]));
+    let shape = fptt_sim::model::Shape::new(i, h, c).unwrap();
+    // the simulated count is the unit's cycle model, and the ideal is words x streams / lanes
+    assert_eq!(v["cycles_per_step"], fptt_hdl::forward::step_cycles(shape, l, b));
+    let words = fptt_sim::model::Layout::new(shape).len();
+    assert_eq!(v["ideal_cycles_per_step"].as_f64().unwrap(), (words * b) as f64 / l as f64);
+    assert_eq!(v["lanes"], l);
+}
+
+#[test]
+fn bench_rtl_refuses_what_does_not_fit() {
+    let out = fptt(&["bench", "--backend", "rtl", "--mode", "infer", "--hidden", "64", "--lanes", "1"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("weight words per lane") && err.contains("use more lanes"), "{err}");
+    let out = fptt(&["bench", "--backend", "rtl", "--mode", "train", "--hidden", "8", "--lanes", "4"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mode infer"));
+}

@@ -254,6 +254,37 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; 8] {
     p
 }
 
+/// Whether a unit of `lanes` lanes and `streams` streams can hold `shape`; the error says which
+/// limit is exceeded.
+pub fn check_fit(shape: Shape, lanes: usize, streams: usize) -> Result<(), String> {
+    if !(1..=1 << STREAM_BITS).contains(&streams) {
+        return Err(format!("{streams} streams: the unit runs 1..={}", 1 << STREAM_BITS));
+    }
+    if !(1..=1 << LANE_BITS).contains(&lanes) {
+        return Err(format!("{lanes} lanes: the unit has 1..={}", 1 << LANE_BITS));
+    }
+    let lim = 1usize << DIM_BITS;
+    if shape.inputs > lim || shape.hidden > lim || shape.outputs > lim {
+        return Err(format!("shape {shape:?}: I, H and C are at most {lim}"));
+    }
+    let bank = Banking::new(shape, lanes);
+    if bank.weight_words() > 1 << WEIGHT_ADDR_BITS {
+        return Err(format!(
+            "shape {shape:?} on {lanes} lanes needs {} weight words per lane; a lane's bank holds {}: use more lanes",
+            bank.weight_words(),
+            1 << WEIGHT_ADDR_BITS
+        ));
+    }
+    if bank.vector_words(streams) > 1 << BANK_ADDR_BITS {
+        return Err(format!(
+            "{streams} streams of shape {shape:?} on {lanes} lanes need {} words per vector bank; a bank holds {}",
+            bank.vector_words(streams),
+            1 << BANK_ADDR_BITS
+        ));
+    }
+    Ok(())
+}
+
 /// Cycles one step takes for `shape` on `lanes` lanes with `streams` streams, from the
 /// `start` edge until `busy` is low again.
 pub fn step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
@@ -398,13 +429,10 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
     /// 2^[`DIM_BITS`], a lane's share of the layout at most 2^[`WEIGHT_ADDR_BITS`] words, B
     /// streams' share of a vector at most 2^[`BANK_ADDR_BITS`].
     pub fn with(shape: Shape, n: Numerics) -> Self {
-        assert!((1..=1 << STREAM_BITS).contains(&B), "1..=16 streams");
-        assert!((1..=1 << LANE_BITS).contains(&L), "1..=32 lanes");
-        let lim = 1usize << DIM_BITS;
-        assert!(shape.inputs <= lim && shape.hidden <= lim && shape.outputs <= lim, "shape too large");
+        if let Err(e) = check_fit(shape, L, B) {
+            panic!("{e}");
+        }
         let bank = Banking::new(shape, L);
-        assert!(bank.weight_words() <= 1 << WEIGHT_ADDR_BITS, "a lane's weights exceed its bank");
-        assert!(bank.vector_words(B) <= 1 << BANK_ADDR_BITS, "B streams exceed a vector bank");
         let p = phases(shape, &bank, &n);
         let bits = |g: fn(&Phase) -> u64| p.iter().map(g).collect::<Vec<_>>();
         fn rom<const W: usize>(v: Vec<u64>) -> ROM<Bits<W>, 3> {

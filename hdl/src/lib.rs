@@ -10,17 +10,20 @@
 //!   one of three selectable roundings, with a per-term pre-shift ([`shift_up`]) for z_a's
 //!   mixed-scale terms;
 //! - [`neuron`]: the element-wise neuron update (b, theta, v, s, u), pipelined;
-//! - [`forward`]: one forward step (LTC layer and readout) for B streams on one weight lane,
-//!   weights in a RAM, bit-exact with `Kernel::forward`.
+//! - [`forward`]: one forward step (LTC layer and readout) for up to B streams on L weight
+//!   lanes ([`lane`]), weights and vectors banked per lane, bit-exact with `Kernel::forward`;
+//!   [`forward_sim`] drives it in the cycle-accurate simulator for `fptt bench`.
 //!
 //! [`shift_up`] and [`widen`] sign-extend (and shift) words: rust-hdl's `signed_bit_cast`
 //! recurses forever on the most negative code. [`word`] converts between rust-hdl words and
 //! `i64` codes; [`verify`] holds what the tests use to clock a block in rust-hdl's simulator
-//! and to run its generated Verilog in Icarus Verilog.
+//! and to run its generated Verilog in Icarus Verilog or Verilator; [`lint`] runs Verilator's
+//! lint on it.
 
 pub use rust_hdl;
 
 pub mod forward;
+pub mod forward_sim;
 pub mod lane;
 pub mod lint;
 pub mod mac;

@@ -1,10 +1,15 @@
 //! `fptt bench`: steps per second of a backend, on random weights and inputs.
 
 use crate::cli::{Backend, FpttArgs};
-use anyhow::{ensure, Result};
+use anyhow::{anyhow, bail, ensure, Result};
 use clap::{Args, ValueEnum};
+use fptt_hdl::forward::{ideal_step_cycles, rd};
+use fptt_hdl::forward_sim::{forward_driver, MAX_STREAMS};
+use fptt_hdl::verify::on_big_stack;
+use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
+use fptt_sim::fixed::Numerics;
 use fptt_sim::loss::Target;
-use fptt_sim::model::{init_params, Shape};
+use fptt_sim::model::{init_params, Layout, Shape};
 use fptt_sim::rng::SplitMix64;
 use serde::Serialize;
 use std::time::Instant;
@@ -18,12 +23,26 @@ pub enum Mode {
     Infer,
 }
 
+/// Which implementation `fptt bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchBackend {
+    /// The f64 reference model.
+    Float,
+    /// The bit-exact fixed-point golden model.
+    Fixed,
+    /// The RTL in rust-hdl's cycle-accurate simulator: cycles per step.
+    Rtl,
+}
+
+/// Clock the RTL report converts cycles per step into steps/s at (issue 7's ECP5 target).
+pub const RTL_REPORT_MHZ: f64 = 100.0;
+
 /// Arguments of `fptt bench`.
 #[derive(Clone, Debug, Args)]
 pub struct BenchArgs {
     /// Backend to measure.
-    #[arg(long, value_enum, default_value_t = Backend::Float)]
-    pub backend: Backend,
+    #[arg(long, value_enum, default_value_t = BenchBackend::Float)]
+    pub backend: BenchBackend,
     /// Train or infer.
     #[arg(long, value_enum, default_value_t = Mode::Train)]
     pub mode: Mode,
@@ -39,6 +58,12 @@ pub struct BenchArgs {
     /// Streams B.
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
+    /// Weight lanes L of the RTL (backend rtl).
+    #[arg(long, default_value_t = 16)]
+    pub lanes: usize,
+    /// Steps the RTL simulates (backend rtl).
+    #[arg(long, default_value_t = 2)]
+    pub rtl_steps: usize,
     /// Minimum seconds to measure.
     #[arg(long, default_value_t = 2.0)]
     pub seconds: f64,
@@ -71,6 +96,18 @@ pub struct BenchSummary {
     pub steps_per_sec: f64,
     /// Stream-steps per second (B x steps_per_sec).
     pub sample_steps_per_sec: f64,
+    /// RTL: lanes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lanes: Option<usize>,
+    /// RTL: cycles per step, measured in the cycle-accurate simulation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cycles_per_step: Option<usize>,
+    /// RTL: the ideal, one multiply-accumulate per parameter word and stream on L multipliers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ideal_cycles_per_step: Option<f64>,
+    /// RTL: steps/s at [`RTL_REPORT_MHZ`] (steps_per_sec is the simulator's speed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps_per_sec_at_100mhz: Option<f64>,
 }
 
 /// Run `fptt bench`.
@@ -78,8 +115,13 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
     ensure!(args.batch >= 1, "--batch must be at least 1");
     ensure!(args.seconds > 0.0, "--seconds must be positive");
     let shape = Shape::new(args.inputs, args.hidden, args.outputs)?;
+    let backend = match args.backend {
+        BenchBackend::Float => Backend::Float,
+        BenchBackend::Fixed => Backend::Fixed,
+        BenchBackend::Rtl => return run_rtl(args, shape),
+    };
     let cfg = args.fptt.config()?;
-    let mut learner = args.backend.learner(shape, args.batch, init_params(shape, 1), cfg);
+    let mut learner = backend.learner(shape, args.batch, init_params(shape, 1), cfg);
     let learn = args.mode == Mode::Train;
     let b = args.batch;
     let mut rng = SplitMix64::new(2);
@@ -106,7 +148,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
     let secs = start.elapsed().as_secs_f64();
     let steps_per_sec = steps as f64 / secs;
     Ok(BenchSummary {
-        backend: args.backend.name(),
+        backend: backend.name(),
         mode: if learn { "train" } else { "infer" },
         inputs: args.inputs,
         hidden: args.hidden,
@@ -115,11 +157,104 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
         steps,
         steps_per_sec,
         sample_steps_per_sec: steps_per_sec * b as f64,
+        lanes: None,
+        cycles_per_step: None,
+        ideal_cycles_per_step: None,
+        steps_per_sec_at_100mhz: None,
+    })
+}
+
+/// `fptt bench --backend rtl --mode infer`: the forward-step unit in rust-hdl's simulator on
+/// the initial parameters (quantised) and random inputs; every stream's u, b, s, o after the
+/// last step must equal the golden model's, or the benchmark fails.
+fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
+    if args.mode == Mode::Train {
+        bail!("the RTL has no update unit yet (issue 5): use --mode infer");
+    }
+    ensure!(args.batch <= MAX_STREAMS, "--batch: the RTL runs at most {MAX_STREAMS} streams");
+    ensure!(args.rtl_steps >= 1, "--rtl-steps must be at least 1");
+    let n = Numerics::DEFAULT;
+    let wop = n.weight_operand();
+    let weights: Vec<i32> = init_params(shape, 1).iter().map(|&w| wop.quantize(w) as i32).collect();
+    let mut rng = SplitMix64::new(2);
+    let xs: Vec<Vec<Vec<i32>>> = (0..args.rtl_steps)
+        .map(|_| {
+            (0..args.batch)
+                .map(|_| (0..shape.inputs).map(|_| n.input.quantize(rng.uniform()) as i32).collect())
+                .collect()
+        })
+        .collect();
+    // the golden state after the last step
+    let kernel = Kernel::new(n);
+    let layout = Layout::new(shape);
+    let mut golden = vec![FixedState::initial(shape, &n); args.batch];
+    for x in &xs {
+        for (st, xb) in golden.iter_mut().zip(x) {
+            let mut tr = FixedTrace::default();
+            kernel.forward(&layout, &weights, st, xb, &mut tr);
+            st.advance(&tr);
+        }
+    }
+    let lanes = args.lanes;
+    let start = Instant::now();
+    let cycles = on_big_stack(|| -> Result<Vec<usize>> {
+        let mut unit = forward_driver(shape, lanes).map_err(|e| anyhow!(e))?;
+        unit.load(&weights);
+        let cycles = xs.iter().map(|x| unit.step(x)).collect();
+        for (b, st) in golden.iter().enumerate() {
+            for (code, want, name) in [(rd::U, &st.u, "u"), (rd::B, &st.b, "b"), (rd::S, &st.s, "s")] {
+                for (k, &w) in want.iter().enumerate() {
+                    let got = unit.read(code, b, k);
+                    ensure!(got == w as i64, "RTL {name}[{k}] of stream {b} is {got}, the golden model says {w}");
+                }
+            }
+            for (k, &w) in st.o.iter().enumerate() {
+                let got = unit.read(rd::O, b, k);
+                ensure!(got == w as i64, "RTL o[{k}] of stream {b} is {got}, the golden model says {w}");
+            }
+        }
+        Ok(cycles)
+    })?;
+    let secs = start.elapsed().as_secs_f64();
+    let per_step = *cycles.last().expect("at least one step");
+    ensure!(cycles.iter().all(|&c| c == per_step), "steps took different cycle counts: {cycles:?}");
+    let steps_per_sec = args.rtl_steps as f64 / secs;
+    Ok(BenchSummary {
+        backend: "rtl",
+        mode: "infer",
+        inputs: args.inputs,
+        hidden: args.hidden,
+        outputs: args.outputs,
+        batch: args.batch,
+        steps: args.rtl_steps as u64,
+        steps_per_sec,
+        sample_steps_per_sec: steps_per_sec * args.batch as f64,
+        lanes: Some(lanes),
+        cycles_per_step: Some(per_step),
+        ideal_cycles_per_step: Some(ideal_step_cycles(shape, lanes, args.batch)),
+        steps_per_sec_at_100mhz: Some(RTL_REPORT_MHZ * 1e6 / per_step as f64),
     })
 }
 
 /// Human-readable summary.
 pub fn print_text(s: &BenchSummary) {
+    if let (Some(l), Some(c), Some(ideal), Some(at)) =
+        (s.lanes, s.cycles_per_step, s.ideal_cycles_per_step, s.steps_per_sec_at_100mhz)
+    {
+        println!(
+            "rtl {} I={} H={} C={} B={} L={l}: {c} cycles/step, ideal {ideal:.1} ({:.3}x); {at:.0} steps/s at \
+             {RTL_REPORT_MHZ} MHz; state bit-exact with the golden model after {} steps (simulated at {:.2} steps/s)",
+            s.mode,
+            s.inputs,
+            s.hidden,
+            s.outputs,
+            s.batch,
+            c as f64 / ideal,
+            s.steps,
+            s.steps_per_sec
+        );
+        return;
+    }
     println!(
         "{} {} I={} H={} C={} B={}: {:.0} steps/s ({:.0} sample-steps/s, {} steps)",
         s.backend, s.mode, s.inputs, s.hidden, s.outputs, s.batch, s.steps_per_sec, s.sample_steps_per_sec, s.steps
