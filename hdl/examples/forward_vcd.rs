@@ -11,7 +11,7 @@
 //! blocks as `lane$0`, `lane$1`, ..). Time is in ps, one clock cycle is [`PERIOD_PS`]. Inputs
 //! change at the falling edge, registers take them at the rising edge in mid-cycle.
 
-use fptt_hdl::forward::{Banking, ForwardStep};
+use fptt_hdl::forward::{host, Banking, ForwardStep};
 use fptt_hdl::rust_hdl::core::vcd_probe::VCDProbe;
 use fptt_hdl::rust_hdl::prelude::*;
 use fptt_hdl::verify::{settle, Rng};
@@ -33,7 +33,7 @@ const MAX_CYCLES: usize = 100_000;
 #[derive(Clone, Copy, Default)]
 struct Host {
     we: bool,
-    sel: bool,
+    sel: u64,
     lane: u64,
     addr: u64,
     data: i64,
@@ -51,7 +51,7 @@ fn unit(shape: Shape) -> Unit {
 /// Drives the unit's inputs for one cycle; adapt here when the port list changes.
 fn apply(u: &mut Unit, h: Host) {
     u.host_we.next = h.we;
-    u.host_sel.next = h.sel;
+    u.host_sel.next = h.sel.into();
     u.host_lane.next = h.lane.into();
     u.host_addr.next = h.addr.into();
     u.host_data.next = to_signed(h.data);
@@ -84,7 +84,7 @@ fn stimulus(shape: Shape, seed: u64) -> (Vec<Host>, FixedTrace) {
         let x: Vec<i32> = (0..shape.inputs).map(|_| rng.code(18).clamp(-(1 << 16), 1 << 16) as i32).collect();
         writes.extend(x.iter().enumerate().map(|(j, &v)| {
             let (lane, addr) = bank.vector(b, j);
-            Host { we: true, sel: true, lane: lane as u64, addr: addr as u64, data: v as i64, start: false }
+            Host { we: true, sel: host::INPUT, lane: lane as u64, addr: addr as u64, data: v as i64, start: false }
         }));
         let mut tr = FixedTrace::default();
         Kernel::new(n).forward(&layout, &w, &FixedState::initial(shape, &n), &x, &mut tr);

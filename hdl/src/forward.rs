@@ -30,8 +30,11 @@
 //! | 6 P | C | - | o = o + alpha^o (J - o), the `v` path of the same pipeline |
 //!
 //! A phase's parameters (rows per lane, segment lengths, activation sources, weight row bases
-//! and strides in the lane banks, bias operand) come from small per-phase ROMs filled from the
-//! shape at construction. The term generator walks local rows r, in each row segment 1,
+//! and strides in the lane banks, bias operand) come from a small per-phase configuration
+//! table ([`cfg`]), filled at power-on for the shape the unit is built for; the host may
+//! rewrite it ([`config_writes`]) to run any shape no larger in any dimension. The maxima are
+//! synthesis-time: dimensions up to 2^[`DIM_BITS`], [`WEIGHT_ADDR_BITS`] and
+//! [`BANK_ADDR_BITS`] bank sizes, B and L. The term generator walks local rows r, in each row segment 1,
 //! segment 2 and the bias, and for each term the streams; the pipelines drain between phases.
 //! A spike term multiplies the weight by s 2^f, i.e. by 0 or a power of two. While idle, the
 //! host reads any stream's u, b, s, o through the `rd_*` port (one registered read per cycle).
@@ -285,16 +288,94 @@ pub fn check_fit(shape: Shape, lanes: usize, streams: usize) -> Result<(), Strin
     Ok(())
 }
 
+/// What a host write targets (`host_sel`).
+pub mod host {
+    /// A weight operand: `host_lane`, `host_addr` from [`super::Banking::weight`].
+    pub const WEIGHT: u64 = 0;
+    /// An input x code: `host_lane`, `host_addr` from [`super::Banking::vector`].
+    pub const INPUT: u64 = 1;
+    /// A configuration word: `host_addr` = field << 3 | phase ([`super::cfg`], [`super::config_writes`]).
+    pub const CONFIG: u64 = 2;
+}
+
+/// The configuration fields: one word per phase each, loaded at power-on with the shape the unit
+/// was built for and rewritten by the host for a smaller run-time shape.
+pub mod cfg {
+    /// Rows per lane - 1.
+    pub const LAST_ROW: usize = 0;
+    /// Segment 1 length - 1.
+    pub const LAST1: usize = 1;
+    /// Segment 2 length - 1.
+    pub const LAST2: usize = 2;
+    /// Segment 1 activation source.
+    pub const SRC1: usize = 3;
+    /// Segment 2 activation source.
+    pub const SRC2: usize = 4;
+    /// Weight bank base of row 0, segment 1.
+    pub const BASE1: usize = 5;
+    /// Weight bank base of row 0, segment 2.
+    pub const BASE2: usize = 6;
+    /// Segment 1 row stride.
+    pub const STRIDE1: usize = 7;
+    /// Segment 2 row stride.
+    pub const STRIDE2: usize = 8;
+    /// Weight bank base of the biases.
+    pub const BBASE: usize = 9;
+    /// The code of 1.0 for spikes and biases.
+    pub const BACT: usize = 10;
+    /// Flags: up1, has2, sigmoid, element-wise, rounding select (2 bits).
+    pub const FLAGS: usize = 11;
+    /// Rows per lane of the vector banks (every phase's entry).
+    pub const ROWS: usize = 12;
+    /// Number of fields.
+    pub const FIELDS: usize = 13;
+}
+const _: () = assert!(cfg::FIELDS <= 16, "the field is host_addr[6:3]");
+const _: () = assert!(host::WEIGHT == 0 && host::INPUT == 1 && host::CONFIG == 2, "literal codes");
+const _: () = assert!(cfg::LAST_ROW == 0 && cfg::FLAGS == 11 && cfg::ROWS == 12, "literal field codes");
+
+/// The configuration table of `shape` on `lanes` lanes: `[field][phase]`.
+pub fn config_table(shape: Shape, lanes: usize, n: &Numerics) -> [[i64; 8]; cfg::FIELDS] {
+    let bank = Banking::new(shape, lanes);
+    let p = phases(shape, &bank, n);
+    let field = |g: &dyn Fn(&Phase) -> i64| std::array::from_fn(|k| g(&p[k]));
+    let mut t = [[0; 8]; cfg::FIELDS];
+    t[cfg::LAST_ROW] = field(&|q| q.last_row as i64);
+    t[cfg::LAST1] = field(&|q| q.last1 as i64);
+    t[cfg::LAST2] = field(&|q| q.last2 as i64);
+    t[cfg::SRC1] = field(&|q| q.src1 as i64);
+    t[cfg::SRC2] = field(&|q| q.src2 as i64);
+    t[cfg::BASE1] = field(&|q| q.base1 as i64);
+    t[cfg::BASE2] = field(&|q| q.base2 as i64);
+    t[cfg::STRIDE1] = field(&|q| q.stride1 as i64);
+    t[cfg::STRIDE2] = field(&|q| q.stride2 as i64);
+    t[cfg::BBASE] = field(&|q| q.bbase as i64);
+    t[cfg::BACT] = field(&|q| q.bact);
+    t[cfg::FLAGS] = field(&|q| {
+        (q.up1 as u64 | (q.has2 as u64) << 1 | (q.sig as u64) << 2 | (q.elem as u64) << 3 | q.sel << 4) as i64
+    });
+    t[cfg::ROWS] = [bank.rows_per_lane as i64; 8];
+    t
+}
+
+/// The host writes (`host_addr`, `host_data`, with `host_sel` = [`host::CONFIG`]) that set a
+/// unit of `lanes` lanes to run `shape` (at most the shape it was built for in every dimension),
+/// under the default formats.
+pub fn config_writes(shape: Shape, lanes: usize) -> Vec<(usize, i64)> {
+    let t = config_table(shape, lanes, &Numerics::DEFAULT);
+    (0..cfg::FIELDS).flat_map(|f| (0..8).map(move |ph| (f << 3 | ph, t[f][ph]))).collect()
+}
+
 /// Cycles one step takes for `shape` on `lanes` lanes with `streams` streams, from the
 /// `start` edge until `busy` is low again.
 pub fn step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
     let (ni, h, c) = (shape.inputs, shape.hidden, shape.outputs);
     let (hl, cl) = (h.div_ceil(lanes), c.div_ceil(lanes));
-    // per phase: the setup edge, the bank read, then (dot products) the activation register,
+    // per phase: two setup edges (the phase's parameters, the counters), the bank read, then (dot products) the activation register,
     // the MAC and maybe the sigmoid, or (element-wise) the neuron pipeline
-    let mac = 1 + 1 + 1 + MAC_LATENCY;
+    let mac = 2 + 1 + 1 + MAC_LATENCY;
     let sig = mac + SIG_EDGES;
-    let elem = 1 + 1 + NEURON_LATENCY;
+    let elem = 2 + 1 + NEURON_LATENCY;
     let b = streams;
     b * hl * (ni + h + 1)
         + mac
@@ -320,8 +401,8 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     pub clock: Signal<In, Clock>,
     /// Host write strobe.
     pub host_we: Signal<In, Bit>,
-    /// Host write target: 0 weight bank, 1 input x bank.
-    pub host_sel: Signal<In, Bit>,
+    /// Host write target ([`host`] codes): weight bank, input x bank, configuration.
+    pub host_sel: Signal<In, Bits<2>>,
     /// Host write lane ([`Banking`]).
     pub host_lane: Signal<In, Bits<LANE_BITS>>,
     /// Host write bank address ([`Banking::weight`] or [`Banking::vector`]).
@@ -343,23 +424,25 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     /// A step is running.
     pub busy: Signal<Out, Bit>,
     lane: [ForwardLane<B>; L],
-    // phase table
-    rom_last_row: ROM<Bits<DIM_BITS>, 3>,
-    rom_last1: ROM<Bits<DIM_BITS>, 3>,
-    rom_last2: ROM<Bits<DIM_BITS>, 3>,
-    rom_src1: ROM<Bits<3>, 3>,
-    rom_src2: ROM<Bits<3>, 3>,
-    rom_base1: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    rom_base2: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    rom_stride1: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    rom_stride2: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    rom_bbase: ROM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    rom_bact: ROM<Signed<18>, 3>,
-    rom_flags: ROM<Bits<8>, 3>,
+    // phase table (host-writable; read at the phase, registered)
+    cfg_last_row: RAM<Bits<DIM_BITS>, 3>,
+    cfg_last1: RAM<Bits<DIM_BITS>, 3>,
+    cfg_last2: RAM<Bits<DIM_BITS>, 3>,
+    cfg_src1: RAM<Bits<3>, 3>,
+    cfg_src2: RAM<Bits<3>, 3>,
+    cfg_base1: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
+    cfg_base2: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
+    cfg_stride1: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
+    cfg_stride2: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
+    cfg_bbase: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
+    cfg_bact: RAM<Signed<18>, 3>,
+    cfg_flags: RAM<Bits<8>, 3>,
+    cfg_rows: RAM<Bits<BANK_ADDR_BITS>, 3>,
     // sequencer state
     phase: DFF<Bits<3>>,
     running: DFF<Bit>,
     setup: DFF<Bit>,
+    setup2: DFF<Bit>,
     issuing: DFF<Bit>,
     r: DFF<Bits<DIM_BITS>>,
     j: DFF<Bits<DIM_BITS>>,
@@ -416,7 +499,8 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     wvalid: Signal<Local, Bit>,
     zero: Constant<Signed<18>>,
     lane_last: Constant<Bits<LANE_BITS>>,
-    rows_per_lane: Constant<Bits<BANK_ADDR_BITS>>,
+    host_bits: Signal<Local, Bits<18>>,
+    cfg_we: Signal<Local, Bit>,
 }
 
 impl<const B: usize, const L: usize> ForwardStep<B, L> {
@@ -433,14 +517,11 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             panic!("{e}");
         }
         let bank = Banking::new(shape, L);
-        let p = phases(shape, &bank, &n);
-        let bits = |g: fn(&Phase) -> u64| p.iter().map(g).collect::<Vec<_>>();
-        fn rom<const W: usize>(v: Vec<u64>) -> ROM<Bits<W>, 3> {
-            ROM::from(v.into_iter().map(Bits::<W>::from))
+        let t = config_table(shape, L, &n);
+        fn table<const W: usize>(v: &[i64]) -> RAM<Bits<W>, 3> {
+            RAM::from(v.iter().map(|&x| Bits::<W>::from(x as u64)))
         }
         let words = bank.vector_words(B);
-        let flags =
-            bits(|q| q.up1 as u64 | (q.has2 as u64) << 1 | (q.sig as u64) << 2 | (q.elem as u64) << 3 | q.sel << 4);
         Self {
             clock: Signal::default(),
             host_we: Signal::default(),
@@ -456,21 +537,23 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             rd_data: Signal::default(),
             busy: Signal::default(),
             lane: std::array::from_fn(|_| ForwardLane::new(n, bank.weight_words(), words)),
-            rom_last_row: rom(bits(|q| q.last_row)),
-            rom_last1: rom(bits(|q| q.last1)),
-            rom_last2: rom(bits(|q| q.last2)),
-            rom_src1: rom(bits(|q| q.src1)),
-            rom_src2: rom(bits(|q| q.src2)),
-            rom_base1: rom(bits(|q| q.base1)),
-            rom_base2: rom(bits(|q| q.base2)),
-            rom_stride1: rom(bits(|q| q.stride1)),
-            rom_stride2: rom(bits(|q| q.stride2)),
-            rom_bbase: rom(bits(|q| q.bbase)),
-            rom_bact: ROM::from(p.iter().map(|q| to_signed::<18>(q.bact))),
-            rom_flags: rom(flags),
+            cfg_last_row: table(&t[cfg::LAST_ROW]),
+            cfg_last1: table(&t[cfg::LAST1]),
+            cfg_last2: table(&t[cfg::LAST2]),
+            cfg_src1: table(&t[cfg::SRC1]),
+            cfg_src2: table(&t[cfg::SRC2]),
+            cfg_base1: table(&t[cfg::BASE1]),
+            cfg_base2: table(&t[cfg::BASE2]),
+            cfg_stride1: table(&t[cfg::STRIDE1]),
+            cfg_stride2: table(&t[cfg::STRIDE2]),
+            cfg_bbase: table(&t[cfg::BBASE]),
+            cfg_bact: RAM::from(t[cfg::BACT].iter().map(|&v| to_signed::<18>(v))),
+            cfg_flags: table(&t[cfg::FLAGS]),
+            cfg_rows: table(&t[cfg::ROWS]),
             phase: DFF::default(),
             running: DFF::default(),
             setup: DFF::default(),
+            setup2: DFF::default(),
             issuing: DFF::default(),
             r: DFF::default(),
             j: DFF::default(),
@@ -524,7 +607,8 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             wvalid: Signal::default(),
             zero: Constant::new(to_signed(0)),
             lane_last: Constant::new(((L - 1) as u64).into()),
-            rows_per_lane: Constant::new((bank.rows_per_lane as u64).into()),
+            host_bits: Signal::default(),
+            cfg_we: Signal::default(),
         }
     }
 }
@@ -533,8 +617,8 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, running, setup, issuing, r, j, jr, jl, seg, b, sb, rb1, rb2, rbias, waddr, res_r,
-            res_b, res_sb, v1, f1, l1, u1, src_1, jl_1, b_1, act, v2, f2, l2, u2, b_2, rd_vec_d, rd_lane_d
+            self, clock, phase, running, setup, setup2, issuing, r, j, jr, jl, seg, b, sb, rb1, rb2, rbias, waddr,
+            res_r, res_b, res_sb, v1, f1, l1, u1, src_1, jl_1, b_1, act, v2, f2, l2, u2, b_2, rd_vec_d, rd_lane_d
         );
         for i in 0..SIG_EDGES {
             self.sv[i].clock.next = self.clock.val();
@@ -542,25 +626,96 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         for l in 0..L {
             self.lane[l].clock.next = self.clock.val();
         }
+        self.cfg_last_row.read_clock.next = self.clock.val();
+        self.cfg_last_row.write_clock.next = self.clock.val();
+        self.cfg_last1.read_clock.next = self.clock.val();
+        self.cfg_last1.write_clock.next = self.clock.val();
+        self.cfg_last2.read_clock.next = self.clock.val();
+        self.cfg_last2.write_clock.next = self.clock.val();
+        self.cfg_src1.read_clock.next = self.clock.val();
+        self.cfg_src1.write_clock.next = self.clock.val();
+        self.cfg_src2.read_clock.next = self.clock.val();
+        self.cfg_src2.write_clock.next = self.clock.val();
+        self.cfg_base1.read_clock.next = self.clock.val();
+        self.cfg_base1.write_clock.next = self.clock.val();
+        self.cfg_base2.read_clock.next = self.clock.val();
+        self.cfg_base2.write_clock.next = self.clock.val();
+        self.cfg_stride1.read_clock.next = self.clock.val();
+        self.cfg_stride1.write_clock.next = self.clock.val();
+        self.cfg_stride2.read_clock.next = self.clock.val();
+        self.cfg_stride2.write_clock.next = self.clock.val();
+        self.cfg_bbase.read_clock.next = self.clock.val();
+        self.cfg_bbase.write_clock.next = self.clock.val();
+        self.cfg_bact.read_clock.next = self.clock.val();
+        self.cfg_bact.write_clock.next = self.clock.val();
+        self.cfg_flags.read_clock.next = self.clock.val();
+        self.cfg_flags.write_clock.next = self.clock.val();
+        self.cfg_rows.read_clock.next = self.clock.val();
+        self.cfg_rows.write_clock.next = self.clock.val();
+
+        // Host writes of the configuration: field (host_addr[6:3]) of phase (host_addr[2:0]).
+        self.host_bits.next = unsigned_cast(self.host_data.val());
+        self.cfg_we.next = self.host_we.val() & (self.host_sel.val() == 2);
+        self.cfg_last_row.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_last1.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_last2.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_src1.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_src2.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_base1.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_base2.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_stride1.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_stride2.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_bbase.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_bact.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_flags.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_rows.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_last_row.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
+        self.cfg_last1.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
+        self.cfg_last2.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
+        self.cfg_src1.write_data.next = self.host_bits.val().get_bits::<3>(0);
+        self.cfg_src2.write_data.next = self.host_bits.val().get_bits::<3>(0);
+        self.cfg_base1.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
+        self.cfg_base2.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
+        self.cfg_stride1.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
+        self.cfg_stride2.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
+        self.cfg_bbase.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
+        self.cfg_bact.write_data.next = self.host_data.val();
+        self.cfg_flags.write_data.next = self.host_bits.val().get_bits::<8>(0);
+        self.cfg_rows.write_data.next = self.host_bits.val().get_bits::<BANK_ADDR_BITS>(0);
+        self.cfg_last_row.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 0);
+        self.cfg_last1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 1);
+        self.cfg_last2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 2);
+        self.cfg_src1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 3);
+        self.cfg_src2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 4);
+        self.cfg_base1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 5);
+        self.cfg_base2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 6);
+        self.cfg_stride1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 7);
+        self.cfg_stride2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 8);
+        self.cfg_bbase.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 9);
+        self.cfg_bact.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 10);
+        self.cfg_flags.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 11);
+        self.cfg_rows.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 12);
 
         // The current phase's parameters.
-        self.rom_last_row.address.next = self.phase.q.val();
-        self.rom_last1.address.next = self.phase.q.val();
-        self.rom_last2.address.next = self.phase.q.val();
-        self.rom_src1.address.next = self.phase.q.val();
-        self.rom_src2.address.next = self.phase.q.val();
-        self.rom_base1.address.next = self.phase.q.val();
-        self.rom_base2.address.next = self.phase.q.val();
-        self.rom_stride1.address.next = self.phase.q.val();
-        self.rom_stride2.address.next = self.phase.q.val();
-        self.rom_bbase.address.next = self.phase.q.val();
-        self.rom_bact.address.next = self.phase.q.val();
-        self.rom_flags.address.next = self.phase.q.val();
-        self.up1.next = self.rom_flags.data.val().get_bit(0);
-        self.has2.next = self.rom_flags.data.val().get_bit(1);
-        self.sig.next = self.rom_flags.data.val().get_bit(2);
-        self.elem.next = self.rom_flags.data.val().get_bit(3);
-        self.sel.next = self.rom_flags.data.val().get_bits::<2>(4);
+        // (RAM reads are registered: a phase's parameters are valid from its second cycle.)
+        self.cfg_last_row.read_address.next = self.phase.q.val();
+        self.cfg_last1.read_address.next = self.phase.q.val();
+        self.cfg_last2.read_address.next = self.phase.q.val();
+        self.cfg_src1.read_address.next = self.phase.q.val();
+        self.cfg_src2.read_address.next = self.phase.q.val();
+        self.cfg_base1.read_address.next = self.phase.q.val();
+        self.cfg_base2.read_address.next = self.phase.q.val();
+        self.cfg_stride1.read_address.next = self.phase.q.val();
+        self.cfg_stride2.read_address.next = self.phase.q.val();
+        self.cfg_bbase.read_address.next = self.phase.q.val();
+        self.cfg_bact.read_address.next = self.phase.q.val();
+        self.cfg_flags.read_address.next = self.phase.q.val();
+        self.cfg_rows.read_address.next = self.phase.q.val();
+        self.up1.next = self.cfg_flags.read_data.val().get_bit(0);
+        self.has2.next = self.cfg_flags.read_data.val().get_bit(1);
+        self.sig.next = self.cfg_flags.read_data.val().get_bit(2);
+        self.elem.next = self.cfg_flags.read_data.val().get_bit(3);
+        self.sel.next = self.cfg_flags.read_data.val().get_bits::<2>(4);
 
         // Term generator (stage 0): this cycle's term (row r, segment, column j, stream b).
         // Widths are matched before adding (an add wraps at its operands' width in rust-hdl).
@@ -573,7 +728,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.t_first.next = false;
         self.t_last.next = false;
         self.t_up.next = false;
-        self.t_src.next = self.rom_src1.data.val();
+        self.t_src.next = self.cfg_src1.read_data.val();
         self.waddr.d.next = self.rb1.q.val() + self.j_w.val();
         // (an if/else chain: a lane input assigned twice per evaluation glitches in Icarus)
         if !self.running.q.val() {
@@ -590,12 +745,12 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                 self.sb.d.next = 0.into();
             } else {
                 self.b.d.next = self.b.q.val() + 1;
-                self.sb.d.next = self.sb.q.val() + self.rows_per_lane.val();
+                self.sb.d.next = self.sb.q.val() + self.cfg_rows.read_data.val();
             }
             if self.elem.val() {
                 if self.stream_done.val() {
                     self.r.d.next = self.r.q.val() + 1;
-                    if self.r.q.val() == self.rom_last_row.data.val() {
+                    if self.r.q.val() == self.cfg_last_row.read_data.val() {
                         self.issuing.d.next = false;
                     }
                 }
@@ -609,7 +764,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                         self.jl.d.next = 0.into();
                         self.jr.d.next = self.jr.q.val() + 1;
                     }
-                    if self.j.q.val() == self.rom_last1.data.val() {
+                    if self.j.q.val() == self.cfg_last1.read_data.val() {
                         self.j.d.next = 0.into();
                         self.jl.d.next = 0.into();
                         self.jr.d.next = 0.into();
@@ -620,7 +775,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                     }
                 }
             } else if self.seg.q.val() == 1 {
-                self.t_src.next = self.rom_src2.data.val();
+                self.t_src.next = self.cfg_src2.read_data.val();
                 self.waddr.d.next = self.rb2.q.val() + self.j_w.val();
                 if self.stream_done.val() {
                     self.j.d.next = self.j.q.val() + 1;
@@ -629,7 +784,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                         self.jl.d.next = 0.into();
                         self.jr.d.next = self.jr.q.val() + 1;
                     }
-                    if self.j.q.val() == self.rom_last2.data.val() {
+                    if self.j.q.val() == self.cfg_last2.read_data.val() {
                         self.j.d.next = 0.into();
                         self.jl.d.next = 0.into();
                         self.jr.d.next = 0.into();
@@ -644,10 +799,10 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                 if self.stream_done.val() {
                     self.seg.d.next = 0.into();
                     self.r.d.next = self.r.q.val() + 1;
-                    self.rb1.d.next = self.rb1.q.val() + self.rom_stride1.data.val();
-                    self.rb2.d.next = self.rb2.q.val() + self.rom_stride2.data.val();
+                    self.rb1.d.next = self.rb1.q.val() + self.cfg_stride1.read_data.val();
+                    self.rb2.d.next = self.rb2.q.val() + self.cfg_stride2.read_data.val();
                     self.rbias.d.next = self.rbias.q.val() + 1;
-                    if self.r.q.val() == self.rom_last_row.data.val() {
+                    if self.r.q.val() == self.cfg_last_row.read_data.val() {
                         self.issuing.d.next = false;
                     }
                 }
@@ -663,7 +818,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.jl_1.d.next = self.jl.q.val();
         self.b_1.d.next = self.b.q.val();
         // The term's activation from lane jl's bank, registered (stage 2) and broadcast.
-        self.act.d.next = self.rom_bact.data.val();
+        self.act.d.next = self.cfg_bact.read_data.val();
         for l in 0..L {
             if self.jl_1.q.val().index() == l {
                 self.act.d.next = self.lane[l].cand.val();
@@ -698,7 +853,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].vaddr.next = self.vaddr.val();
             self.lane[l].waddr.next = self.waddr.q.val();
             self.lane[l].src.next = self.src_1.q.val();
-            self.lane[l].bact.next = self.rom_bact.data.val();
+            self.lane[l].bact.next = self.cfg_bact.read_data.val();
             self.lane[l].rd_vec.next = self.rd_vec_d.q.val();
             self.lane[l].act.next = self.act.q.val();
             self.lane[l].valid.next = self.v2.q.val();
@@ -713,8 +868,10 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].res_addr.next = self.res_addr.val();
             self.lane[l].host_addr.next = self.host_addr.val();
             self.lane[l].host_data.next = self.host_data.val();
-            self.lane[l].w_we.next = (self.host_we.val() & !self.host_sel.val()) & (self.host_lane.val().index() == l);
-            self.lane[l].x_we.next = (self.host_we.val() & self.host_sel.val()) & (self.host_lane.val().index() == l);
+            self.lane[l].w_we.next =
+                (self.host_we.val() & (self.host_sel.val() == 0)) & (self.host_lane.val().index() == l);
+            self.lane[l].x_we.next =
+                (self.host_we.val() & (self.host_sel.val() == 1)) & (self.host_lane.val().index() == l);
         }
 
         // Read-back (the banks read at `rd_addr` while idle).
@@ -734,7 +891,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                 self.res_b.d.next = 0.into();
                 self.res_sb.d.next = 0.into();
                 self.res_r.d.next = self.res_r.q.val() + 1;
-                if self.res_r.q.val() == self.rom_last_row.data.val() {
+                if self.res_r.q.val() == self.cfg_last_row.read_data.val() {
                     self.phase.d.next = self.phase.q.val() + 1;
                     self.setup.d.next = true;
                     if self.phase.q.val() == 6 {
@@ -744,13 +901,14 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                 }
             } else {
                 self.res_b.d.next = self.res_b.q.val() + 1;
-                self.res_sb.d.next = self.res_sb.q.val() + self.rows_per_lane.val();
+                self.res_sb.d.next = self.res_sb.q.val() + self.cfg_rows.read_data.val();
             }
         }
-        if self.setup.q.val() {
-            self.rb1.d.next = self.rom_base1.data.val();
-            self.rb2.d.next = self.rom_base2.data.val();
-            self.rbias.d.next = self.rom_bbase.data.val();
+        self.setup2.d.next = self.setup.q.val();
+        if self.setup2.q.val() {
+            self.rb1.d.next = self.cfg_base1.read_data.val();
+            self.rb2.d.next = self.cfg_base2.read_data.val();
+            self.rbias.d.next = self.cfg_bbase.read_data.val();
             self.r.d.next = 0.into();
             self.j.d.next = 0.into();
             self.jr.d.next = 0.into();

@@ -3,7 +3,7 @@
 //! `fptt bench --backend rtl` measures with it; [`ForwardDriver`] hides the unit's const
 //! parameters behind a run-time lane count.
 
-use crate::forward::{check_fit, step_cycles, Banking, ForwardStep};
+use crate::forward::{check_fit, config_writes, host, step_cycles, Banking, ForwardStep};
 use crate::verify::{settle, tick};
 use crate::word::{to_i64, to_signed};
 use fptt_sim::model::Shape;
@@ -17,6 +17,9 @@ pub const LANE_CHOICES: [usize; 6] = [1, 2, 4, 8, 16, 32];
 
 /// A forward-step unit under simulation.
 pub trait ForwardDriver {
+    /// Sets the run-time shape (at most the built shape in every dimension; before the first
+    /// step, as the state banks hold the initial state of the built shape's layout).
+    fn configure(&mut self, shape: Shape);
     /// Writes every weight operand code (golden flat layout).
     fn load(&mut self, weights: &[i32]);
     /// Runs one step of `x.len()` streams (each x of I input codes); returns the cycles from
@@ -46,9 +49,9 @@ impl<const L: usize> Driver<L> {
         tick(self.uut.as_mut(), &|u: &mut ForwardStep<MAX_STREAMS, L>, c| u.clock.next = c);
     }
 
-    fn write(&mut self, sel: bool, (lane, addr): (usize, usize), code: i64) {
+    fn write(&mut self, sel: u64, (lane, addr): (usize, usize), code: i64) {
         self.uut.host_we.next = true;
-        self.uut.host_sel.next = sel;
+        self.uut.host_sel.next = sel.into();
         self.uut.host_lane.next = (lane as u64).into();
         self.uut.host_addr.next = (addr as u64).into();
         self.uut.host_data.next = to_signed(code);
@@ -58,10 +61,18 @@ impl<const L: usize> Driver<L> {
 }
 
 impl<const L: usize> ForwardDriver for Driver<L> {
+    fn configure(&mut self, shape: Shape) {
+        for (addr, v) in config_writes(shape, L) {
+            self.write(host::CONFIG, (0, addr), v);
+        }
+        self.bank = Banking::new(shape, L);
+        self.shape = shape;
+    }
+
     fn load(&mut self, weights: &[i32]) {
         for (i, &w) in weights.iter().enumerate() {
             let slot = self.bank.weight(i);
-            self.write(false, slot, w as i64);
+            self.write(host::WEIGHT, slot, w as i64);
         }
     }
 
@@ -71,7 +82,7 @@ impl<const L: usize> ForwardDriver for Driver<L> {
             assert_eq!(xb.len(), self.shape.inputs, "input width");
             for (j, &v) in xb.iter().enumerate() {
                 let slot = self.bank.vector(b, j);
-                self.write(true, slot, v as i64);
+                self.write(host::INPUT, slot, v as i64);
             }
         }
         self.uut.last_stream.next = ((x.len() - 1) as u64).into();

@@ -7,7 +7,7 @@
 //! `step_cycles`. In rust-hdl's simulator and on the generated Verilog, on the same input
 //! rows: in Verilator for every configuration, in Icarus (4-state) for those of up to 8 lanes.
 
-use fptt_hdl::forward::{rd, step_cycles, Banking, ForwardStep};
+use fptt_hdl::forward::{config_writes, rd, step_cycles, Banking, ForwardStep};
 use fptt_hdl::lint::verilator_available;
 use fptt_hdl::rust_hdl::prelude::*;
 use fptt_hdl::verify::{iverilog_available, on_big_stack, run_icarus, run_rust_hdl, run_verilator, Port, Rng};
@@ -21,6 +21,8 @@ const STEPS: usize = 50;
 
 /// One test sequence: the configuration, the input rows and what to expect.
 struct Sequence {
+    /// The shape the unit is built for, and the shape it runs (configured by the host).
+    built: Shape,
     shape: Shape,
     /// Lanes and streams of the unit (synthesis time) and streams run (run time).
     lanes: usize,
@@ -47,6 +49,19 @@ fn row(host: [i64; 5], start: i64, last_stream: i64, rd: [i64; 3]) -> Vec<i64> {
 /// Sequence `seed`: a random network of `shape`, weights within +-`scale` codes, on a unit of
 /// `lanes` lanes and `max_streams` streams running `streams` independent input sequences.
 fn sequence(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
+    configured(seed, shape, shape, scale, lanes, max_streams, streams)
+}
+
+/// Like [`sequence`] on a unit built for `built` that the host first configures for `shape`.
+fn configured(
+    seed: u64,
+    built: Shape,
+    shape: Shape,
+    scale: i64,
+    lanes: usize,
+    max_streams: usize,
+    streams: usize,
+) -> Sequence {
     let n = Numerics::DEFAULT;
     let kernel = Kernel::new(n);
     let mut rng = Rng::new(seed);
@@ -54,14 +69,14 @@ fn sequence(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usiz
     let bank = Banking::new(shape, lanes);
     let last = streams as i64 - 1;
     let w: Vec<i32> = (0..layout.len()).map(|_| rng.range(-scale, scale - 1) as i32).collect();
-    let mut rows: Vec<Vec<i64>> = w
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let (lane, addr) = bank.weight(i);
-            row([1, 0, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
-        })
-        .collect();
+    let mut rows: Vec<Vec<i64>> = vec![];
+    if built != shape {
+        rows.extend(config_writes(shape, lanes).into_iter().map(|(a, v)| row([1, 2, 0, a as i64, v], 0, last, [0; 3])));
+    }
+    rows.extend(w.iter().enumerate().map(|(i, &v)| {
+        let (lane, addr) = bank.weight(i);
+        row([1, 0, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
+    }));
     let mut st = vec![FixedState::initial(shape, &n); streams];
     let (mut starts, mut reads, mut spikes) = (vec![], vec![], 0);
     let idle = step_cycles(shape, lanes, streams) + 2;
@@ -94,11 +109,11 @@ fn sequence(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usiz
         }
     }
     let updates = STEPS * streams * shape.hidden;
-    Sequence { shape, lanes, max_streams, streams, rows, starts, reads, spikes, updates }
+    Sequence { built, shape, lanes, max_streams, streams, rows, starts, reads, spikes, updates }
 }
 
 /// The configurations: (I, H, C), weight scale, L, B, streams run. H below, at and above L;
-/// one run-time batch below B.
+/// one run-time batch below B; one run-time shape below the built one.
 fn sequences() -> Vec<Sequence> {
     let s = |i, h, c| Shape::new(i, h, c).unwrap();
     vec![
@@ -107,6 +122,7 @@ fn sequences() -> Vec<Sequence> {
         sequence(3, s(2, 5, 1), 1 << 14, 8, 3, 3),
         sequence(4, s(4, 20, 3), 1 << 12, 16, 4, 3),
         sequence(5, s(3, 40, 5), 1 << 11, 32, 2, 2),
+        configured(6, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2),
     ]
 }
 
@@ -115,23 +131,23 @@ macro_rules! with_unit {
     ($seq:expr, |$u:ident| $body:expr) => {
         match ($seq.max_streams, $seq.lanes) {
             (1, 1) => {
-                let $u = ForwardStep::<1, 1>::new($seq.shape);
+                let $u = ForwardStep::<1, 1>::new($seq.built);
                 $body
             }
             (2, 4) => {
-                let $u = ForwardStep::<2, 4>::new($seq.shape);
+                let $u = ForwardStep::<2, 4>::new($seq.built);
                 $body
             }
             (3, 8) => {
-                let $u = ForwardStep::<3, 8>::new($seq.shape);
+                let $u = ForwardStep::<3, 8>::new($seq.built);
                 $body
             }
             (4, 16) => {
-                let $u = ForwardStep::<4, 16>::new($seq.shape);
+                let $u = ForwardStep::<4, 16>::new($seq.built);
                 $body
             }
             (2, 32) => {
-                let $u = ForwardStep::<2, 32>::new($seq.shape);
+                let $u = ForwardStep::<2, 32>::new($seq.built);
                 $body
             }
             other => panic!("no instance for (B, L) = {other:?}"),
@@ -141,7 +157,7 @@ macro_rules! with_unit {
 
 const INPUTS: [Port; 10] = [
     Port::unsigned("host_we", 1),
-    Port::unsigned("host_sel", 1),
+    Port::unsigned("host_sel", 2),
     Port::unsigned("host_lane", 5),
     Port::unsigned("host_addr", 12),
     Port::signed("host_data", 18),
@@ -168,9 +184,10 @@ fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
     }
     assert!(seq.spikes > 0 && seq.spikes < seq.updates, "{what}: spike mix {} of {}", seq.spikes, seq.updates);
     println!(
-        "forward {what}: shape {:?}, L = {}, B = {} ({} run): {STEPS} steps, {} read-back values \
-         (u, b, s, o of every stream and step, {} spikes in {} neuron updates) bit-exact; {want} cycles/step",
+        "forward {what}: shape {:?} (unit built for {:?}), L = {}, B = {} ({} run): {STEPS} steps, {} read-back \
+         values (u, b, s, o of every stream and step, {} spikes in {} neuron updates) bit-exact; {want} cycles/step",
         (seq.shape.inputs, seq.shape.hidden, seq.shape.outputs),
+        (seq.built.inputs, seq.built.hidden, seq.built.outputs),
         seq.lanes,
         seq.max_streams,
         seq.streams,
@@ -198,7 +215,7 @@ fn rust_hdl_rows<const B: usize, const L: usize>(
         |u, c| u.clock.next = c,
         |u, r| {
             u.host_we.next = r[0] != 0;
-            u.host_sel.next = r[1] != 0;
+            u.host_sel.next = (r[1] as u64).into();
             u.host_lane.next = (r[2] as u64).into();
             u.host_addr.next = (r[3] as u64).into();
             u.host_data.next = to_signed(r[4]);
