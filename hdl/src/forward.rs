@@ -36,7 +36,7 @@
 //! synthesis-time: dimensions up to 2^[`DIM_BITS`], [`WEIGHT_ADDR_BITS`] and
 //! [`BANK_ADDR_BITS`] bank sizes, B and L. The term generator walks local rows r, in each row segment 1,
 //! segment 2 and the bias, and for each term the streams; the pipelines drain between phases.
-//! A spike term multiplies the weight by s 2^f, i.e. by 0 or a power of two. While idle, the
+//! Spike and bias terms (w s 2^f, w 2^f) are additions in the MAC, not products. While idle, the
 //! host reads any stream's u, b, s, o through the `rd_*` port (one registered read per cycle).
 
 use crate::lane::ForwardLane;
@@ -463,6 +463,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     f1: DFF<Bit>,
     l1: DFF<Bit>,
     u1: DFF<Bit>,
+    g1: DFF<Bit>,
     src_1: DFF<Bits<3>>,
     jl_1: DFF<Bits<LANE_BITS>>,
     b_1: DFF<Bits<STREAM_BITS>>,
@@ -472,6 +473,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     f2: DFF<Bit>,
     l2: DFF<Bit>,
     u2: DFF<Bit>,
+    g2: DFF<Bit>,
     b_2: DFF<Bits<STREAM_BITS>>,
     sv: [DFF<Bit>; SIG_EDGES],
     rd_vec_d: DFF<Bits<2>>,
@@ -573,6 +575,7 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             f1: DFF::default(),
             l1: DFF::default(),
             u1: DFF::default(),
+            g1: DFF::default(),
             src_1: DFF::default(),
             jl_1: DFF::default(),
             b_1: DFF::default(),
@@ -581,6 +584,7 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             f2: DFF::default(),
             l2: DFF::default(),
             u2: DFF::default(),
+            g2: DFF::default(),
             b_2: DFF::default(),
             sv: Default::default(),
             rd_vec_d: DFF::default(),
@@ -618,7 +622,8 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, phase, running, setup, setup2, issuing, r, j, jr, jl, seg, b, sb, rb1, rb2, rbias, waddr,
-            res_r, res_b, res_sb, v1, f1, l1, u1, src_1, jl_1, b_1, act, v2, f2, l2, u2, b_2, rd_vec_d, rd_lane_d
+            res_r, res_b, res_sb, v1, f1, l1, u1, g1, src_1, jl_1, b_1, act, v2, f2, l2, u2, g2, b_2, rd_vec_d,
+            rd_lane_d
         );
         for i in 0..SIG_EDGES {
             self.sv[i].clock.next = self.clock.val();
@@ -815,6 +820,8 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.l1.d.next = self.t_last.val();
         self.u1.d.next = self.t_up.val();
         self.src_1.d.next = self.t_src.val();
+        // spike and bias terms are additions in the MAC (codes 1 and 7)
+        self.g1.d.next = (self.t_src.val() == 1) | (self.t_src.val() == 7);
         self.jl_1.d.next = self.jl.q.val();
         self.b_1.d.next = self.b.q.val();
         // The term's activation from lane jl's bank, registered (stage 2) and broadcast.
@@ -828,6 +835,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.f2.d.next = self.f1.q.val();
         self.l2.d.next = self.l1.q.val();
         self.u2.d.next = self.u1.q.val();
+        self.g2.d.next = self.g1.q.val();
         self.b_2.d.next = self.b_1.q.val();
         self.elem_v.next = self.v1.q.val() & self.elem.val();
 
@@ -861,6 +869,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].last.next = self.l2.q.val();
             self.lane[l].up.next = self.u2.q.val();
             self.lane[l].slot.next = self.b_2.q.val();
+            self.lane[l].gated.next = self.g2.q.val();
             self.lane[l].sel.next = self.sel.val();
             self.lane[l].elem_valid.next = self.elem_v.val();
             self.lane[l].phase.next = self.phase.q.val();

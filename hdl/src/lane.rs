@@ -51,6 +51,8 @@ pub struct ForwardLane<const B: usize> {
     pub last: Signal<In, Bit>,
     /// Shift this term up.
     pub up: Signal<In, Bit>,
+    /// The term is a spike or a bias: an addition (see [`Mac`]).
+    pub gated: Signal<In, Bit>,
     /// Accumulator slot (stream).
     pub slot: Signal<In, Bits<STREAM_BITS>>,
     /// Rounding select.
@@ -113,6 +115,7 @@ impl<const B: usize> ForwardLane<B> {
             first: Signal::default(),
             last: Signal::default(),
             up: Signal::default(),
+            gated: Signal::default(),
             slot: Signal::default(),
             sel: Signal::default(),
             y_valid: Signal::default(),
@@ -136,7 +139,8 @@ impl<const B: usize> ForwardLane<B> {
             j_ram: ram(0),
             ao_ram: ram(0),
             o_ram: ram(0),
-            mac: Mac::with_shifts([f.w + f.x - f.s, f.w + f.s - f.s, f.w + f.g - f.s], f.g - f.s),
+            mac: Mac::with_shifts([f.w + f.x - f.s, f.w + f.s - f.s, f.w + f.g - f.s], f.g - f.s)
+                .with_gates([f.x, f.s, f.g]),
             sigmoid: SigmoidRom::with(n),
             neuron: NeuronUpdate::with(n),
             zero: Constant::new(to_signed(0)),
@@ -230,6 +234,7 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.mac.last.next = self.last.val();
         self.mac.up.next = self.up.val();
         self.mac.slot.next = self.slot.val();
+        self.mac.gated.next = self.gated.val();
         self.mac.sel.next = self.sel.val();
         self.y_valid.next = self.mac.y_valid.val();
         self.sigmoid.z.next = self.mac.y.val();

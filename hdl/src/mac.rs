@@ -17,6 +17,11 @@
 //! shift, e.g. 14 for I, 12 for z_m, J and z_o, 16 for z_a) behind one multiplier, and the
 //! `sel` input of a dot product's last term picks which one narrows it.
 //!
+//! Spikes and biases are additions: a term with `gated` high is a weight times 0 or 2^f (a
+//! binary spike s 2^f or a bias's 1.0), and bypasses the multiplier: the accumulator adds
+//! w 2^f (shifted by the `gates[sel]` given at construction) when `a` is non-zero and nothing
+//! when it is zero. For a gated term `sel` picks the shift, so it must be valid with it.
+//!
 //! Interleaved dot products: the lane holds `N` accumulators (slots). Every term names its
 //! slot, so N dot products can advance term by term in turn: `ForwardStep` feeds one weight
 //! word to the B streams of a lane on B consecutive cycles, stream b in slot b. `N = 1` is a
@@ -31,6 +36,7 @@
 use crate::mul18::{Mul18, MUL18_LATENCY};
 use crate::requant::{Requant, REQUANT_LATENCY};
 use crate::shift_up::ShiftUp;
+use crate::word::to_signed;
 use rust_hdl::prelude::*;
 
 /// Accumulator width (the ECP5 ALU54B would hold 54; 48 is the DSP convention).
@@ -76,6 +82,8 @@ pub struct Mac<const N: usize> {
     pub sel: Signal<In, Bits<2>>,
     /// The accumulator this term adds into (0..N).
     pub slot: Signal<In, Bits<SLOT_BITS>>,
+    /// The term is w x (0 or 2^gates[sel]): an addition, not a product.
+    pub gated: Signal<In, Bit>,
     /// The narrowed dot product, while `y_valid`.
     pub y: Signal<Out, Signed<18>>,
     /// `y` holds a result (one cycle per dot product).
@@ -89,6 +97,14 @@ pub struct Mac<const N: usize> {
     up_d: [DFF<Bit>; MUL18_LATENCY],
     slot_d: [DFF<Bits<SLOT_BITS>>; MUL18_LATENCY],
     pre: ShiftUp<36, ACC_BITS>,
+    gate: [ShiftUp<18, ACC_BITS>; MAC_SHIFTS],
+    w_d: [DFF<Signed<18>>; MUL18_LATENCY],
+    gated_d: [DFF<Bit>; MUL18_LATENCY],
+    on_d: [DFF<Bit>; MUL18_LATENCY],
+    term: Signal<Local, Signed<ACC_BITS>>,
+    zero_a: Constant<Signed<18>>,
+    zero_acc: Constant<Signed<ACC_BITS>>,
+    one: Constant<Bit>,
     acc: [DFF<Signed<ACC_BITS>>; N],
     done: DFF<Bit>,
     held: Signal<Local, Signed<ACC_BITS>>,
@@ -124,6 +140,7 @@ impl<const N: usize> Mac<N> {
             up: Signal::default(),
             sel: Signal::default(),
             slot: Signal::default(),
+            gated: Signal::default(),
             mul: Mul18::default(),
             round: shifts.map(Requant::new),
             sel_d: Default::default(),
@@ -133,11 +150,28 @@ impl<const N: usize> Mac<N> {
             up_d: Default::default(),
             slot_d: Default::default(),
             pre: ShiftUp::new(up),
+            gate: [0; MAC_SHIFTS].map(ShiftUp::new),
+            w_d: Default::default(),
+            gated_d: Default::default(),
+            on_d: Default::default(),
+            term: Signal::default(),
+            zero_a: Constant::new(to_signed(0)),
+            zero_acc: Constant::new(to_signed(0)),
+            one: Constant::new(true),
             acc: std::array::from_fn(|_| DFF::default()),
             done: DFF::default(),
             held: Signal::default(),
             sum: Signal::default(),
         }
+    }
+}
+
+impl<const N: usize> Mac<N> {
+    /// This lane with gated terms shifted by `gates[sel]` (the fraction bits of the activation
+    /// a spike or bias stands for: 14, 12, 16 for I, z_m / J / z_o, z_a).
+    pub fn with_gates(mut self, gates: [u32; MAC_SHIFTS]) -> Self {
+        self.gate = gates.map(ShiftUp::new);
+        self
     }
 }
 
@@ -161,6 +195,9 @@ impl<const N: usize> Logic for Mac<N> {
             self.last_d[i].clock.next = self.clock.val();
             self.up_d[i].clock.next = self.clock.val();
             self.slot_d[i].clock.next = self.clock.val();
+            self.w_d[i].clock.next = self.clock.val();
+            self.gated_d[i].clock.next = self.clock.val();
+            self.on_d[i].clock.next = self.clock.val();
         }
         // Operands into the multiplier; the flags travel alongside.
         self.mul.a.next = self.w.val();
@@ -170,6 +207,9 @@ impl<const N: usize> Logic for Mac<N> {
         self.last_d[0].d.next = self.last.val();
         self.up_d[0].d.next = self.up.val();
         self.slot_d[0].d.next = self.slot.val();
+        self.w_d[0].d.next = self.w.val();
+        self.gated_d[0].d.next = self.gated.val();
+        self.on_d[0].d.next = self.a.val() != self.zero_a.val();
         self.sel_d[0].d.next = self.sel.val();
         for i in 1..SEL_STAGES {
             self.sel_d[i].d.next = self.sel_d[i - 1].q.val();
@@ -180,10 +220,29 @@ impl<const N: usize> Logic for Mac<N> {
             self.last_d[i].d.next = self.last_d[i - 1].q.val();
             self.up_d[i].d.next = self.up_d[i - 1].q.val();
             self.slot_d[i].d.next = self.slot_d[i - 1].q.val();
+            self.w_d[i].d.next = self.w_d[i - 1].q.val();
+            self.gated_d[i].d.next = self.gated_d[i - 1].q.val();
+            self.on_d[i].d.next = self.on_d[i - 1].q.val();
         }
         // Accumulate at the full 48 bits: the product is sign-extended (and maybe shifted) first.
         self.pre.x.next = self.mul.p.val();
         self.pre.en.next = self.up_d[1].q.val();
+        for i in 0..MAC_SHIFTS {
+            self.gate[i].x.next = self.w_d[1].q.val();
+            self.gate[i].en.next = self.one.val();
+        }
+        // The term: the product, or for a gated term w 2^f or nothing.
+        if !self.gated_d[1].q.val() {
+            self.term.next = self.pre.y.val();
+        } else if !self.on_d[1].q.val() {
+            self.term.next = self.zero_acc.val();
+        } else if self.sel_d[1].q.val() == 1 {
+            self.term.next = self.gate[1].y.val();
+        } else if self.sel_d[1].q.val() == 2 {
+            self.term.next = self.gate[2].y.val();
+        } else {
+            self.term.next = self.gate[0].y.val();
+        }
         // (if/else, never default-then-override: a signal assigned twice in one evaluation
         // glitches in Icarus, and two blocks glitching into each other never settle)
         // The term's slot (`held` is local and feeds only registers and the registered
@@ -195,9 +254,9 @@ impl<const N: usize> Logic for Mac<N> {
             }
         }
         if self.first_d[1].q.val() {
-            self.sum.next = self.pre.y.val();
+            self.sum.next = self.term.val();
         } else {
-            self.sum.next = self.held.val() + self.pre.y.val();
+            self.sum.next = self.held.val() + self.term.val();
         }
         for i in 0..N {
             self.acc[i].d.next = self.acc[i].q.val();

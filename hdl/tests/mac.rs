@@ -6,8 +6,9 @@
 //! golden line, and sigmoid of it against the trace's rho. Half the networks run on lanes
 //! with one fixed rounding per dot-product kind; the other half on one lane with three
 //! selectable roundings (14, 12, 16), the I, z_m and z_a dot products interleaved. Dot
-//! products alternate between two accumulator slots (`ForwardStep` tests slots interleaved
-//! term by term).
+//! products alternate between two accumulator slots, and half of them take their spike and
+//! bias terms as gated additions that bypass the multiplier (`ForwardStep` tests slots
+//! interleaved term by term).
 
 use fptt_hdl::mac::{Mac, MAC_LATENCY};
 use fptt_hdl::rust_hdl::prelude::*;
@@ -27,6 +28,9 @@ struct Job {
     want: i64,
     /// The rounding a selectable lane uses (0: I, 1: z_m, 2: z_a).
     sel: i64,
+    /// Terms from this index on are spikes or the bias: w x (0 or 2^f), which the lane may
+    /// take as gated additions.
+    gated_from: usize,
 }
 
 /// Job streams of one random network: (I jobs, z_m jobs, z_a jobs, trace). `scale` bounds weight codes
@@ -64,7 +68,7 @@ fn network(rng: &mut Rng, scale: i64) -> (Vec<Job>, Vec<Job>, Vec<Job>, FixedTra
         let mut terms: Vec<(i64, i64, bool)> = (0..ni).map(|j| (w_in[k * ni + j] as i64, x[j] as i64, false)).collect();
         terms.extend((0..h).map(|j| (w_rec[k * h + j] as i64, st.s[j] as i64 * one_x, false)));
         terms.push((b_i[k] as i64, one_x, false));
-        currents.push(Job { terms, want: tr.current[k] as i64, sel: 0 });
+        currents.push(Job { terms, want: tr.current[k] as i64, sel: 0, gated_from: ni });
         // z_m = W_m [I; u_prev] + c_m 2^fs; the trace holds sigma(z_m) only, so the expected
         // z_m is the golden line recomputed (and sigma of the lane's z_m is checked against
         // the trace's alpha).
@@ -73,36 +77,39 @@ fn network(rng: &mut Rng, scale: i64) -> (Vec<Job>, Vec<Job>, Vec<Job>, FixedTra
         terms.extend((0..h).map(|j| (wm[h + j] as i64, st.u[j] as i64, false)));
         terms.push((c_m[k] as i64, one_s, false));
         let exact: i64 = terms.iter().map(|&(a, b, _)| a * b).sum();
-        zms.push(Job { terms, want: n.state.from_scaled(exact, f.w + f.s), sel: 1 });
+        zms.push(Job { terms, want: n.state.from_scaled(exact, f.w + f.s), sel: 1, gated_from: 2 * h });
         // z_a = W_a [I; b_prev] + c_a 2^fg at w + g fraction bits: the I terms shifted up
         let wa = &w_a[2 * h * k..2 * h * (k + 1)];
         let mut terms: Vec<(i64, i64, bool)> = (0..h).map(|j| (wa[j] as i64, tr.current[j] as i64, true)).collect();
         terms.extend((0..h).map(|j| (wa[h + j] as i64, st.b[j] as i64, false)));
         terms.push((c_a[k] as i64, one_g, false));
         let exact: i64 = terms.iter().map(|&(a, b, u)| (a * b) << if u { f.g - f.s } else { 0 }).sum();
-        zas.push(Job { terms, want: n.state.from_scaled(exact, f.w + f.g), sel: 2 });
+        zas.push(Job { terms, want: n.state.from_scaled(exact, f.w + f.g), sel: 2, gated_from: 2 * h });
     }
     (currents, zms, zas, tr, kernel)
 }
 
-/// Input rows (w, a, valid, first, last, up, sel, slot) for `jobs` (job k in slot k mod 2), with random idle cycles between and
+/// Input rows (w, a, valid, first, last, up, sel, slot, gated) for `jobs` (job k in slot k mod 2), with random idle cycles between and
 /// inside dot products, then flush rows.
 fn rows(jobs: &[Job], rng: &mut Rng) -> Vec<Vec<i64>> {
     let mut r = vec![];
     for (k, job) in jobs.iter().enumerate() {
         let n = job.terms.len();
+        // half the dot products take their spike and bias terms as gated additions
+        let gate = rng.range(0, 1) == 1;
         for (i, &(w, a, up)) in job.terms.iter().enumerate() {
             while rng.range(0, 4) == 0 {
                 // an idle cycle with garbage operands: must be ignored
                 let g = |rng: &mut Rng| rng.range(0, 1);
-                r.push(vec![rng.code(18), rng.code(18), 0, g(rng), g(rng), g(rng), rng.range(0, 3), g(rng)]);
+                r.push(vec![rng.code(18), rng.code(18), 0, g(rng), g(rng), g(rng), rng.range(0, 3), g(rng), g(rng)]);
             }
-            // sel matters with the last term only: garbage elsewhere
-            let sel = if i == n - 1 { job.sel } else { rng.range(0, 3) };
-            r.push(vec![w, a, 1, (i == 0) as i64, (i == n - 1) as i64, up as i64, sel, k as i64 % 2]);
+            // sel matters with the last term and gated terms only: garbage elsewhere
+            let gated = gate && i >= job.gated_from;
+            let sel = if i == n - 1 || gated { job.sel } else { rng.range(0, 3) };
+            r.push(vec![w, a, 1, (i == 0) as i64, (i == n - 1) as i64, up as i64, sel, k as i64 % 2, gated as i64]);
         }
     }
-    r.extend(std::iter::repeat_n(vec![0; 8], MAC_LATENCY));
+    r.extend(std::iter::repeat_n(vec![0; 9], MAC_LATENCY));
     r
 }
 
@@ -161,7 +168,13 @@ fn check(what: &str, name: &str, jobs: &[Job], got: &[Option<i64>]) -> (usize, u
     (jobs.len(), sat)
 }
 
-const INPUTS: [Port; 8] = [
+/// The gated shifts: the fraction bits of x, the state and the gate (I, z_m, z_a terms).
+fn gates() -> [u32; 3] {
+    let f = Kernel::new(Numerics::DEFAULT).f;
+    [f.x, f.s, f.g]
+}
+
+const INPUTS: [Port; 9] = [
     Port::signed("w", 18),
     Port::signed("a", 18),
     Port::unsigned("valid", 1),
@@ -170,10 +183,11 @@ const INPUTS: [Port; 8] = [
     Port::unsigned("up", 1),
     Port::unsigned("sel", 2),
     Port::unsigned("slot", 4),
+    Port::unsigned("gated", 1),
 ];
 
 fn rust_hdl_results(shifts: [u32; 3], up: u32, rows: &[Vec<i64>]) -> Vec<Option<i64>> {
-    let mut uut = Mac::<2>::with_shifts(shifts, up);
+    let mut uut = Mac::<2>::with_shifts(shifts, up).with_gates(gates());
     let out = run_rust_hdl(
         &mut uut,
         |u, c| u.clock.next = c,
@@ -186,6 +200,7 @@ fn rust_hdl_results(shifts: [u32; 3], up: u32, rows: &[Vec<i64>]) -> Vec<Option<
             u.up.next = r[5] != 0;
             u.sel.next = (r[6] as u64).into();
             u.slot.next = (r[7] as u64).into();
+            u.gated.next = r[8] != 0;
         },
         |u| vec![to_i64(u.y.val()), u.y_valid.val() as i64],
         rows,
@@ -219,7 +234,7 @@ fn mac_verilog_matches_golden_forward_in_icarus() {
     let mut total = 0;
     for (k, (name, jobs, shift, up)) in cases.iter().enumerate() {
         let rows = rows(jobs, &mut rng);
-        let mut uut = Mac::<2>::with_shifts(*shift, *up);
+        let mut uut = Mac::<2>::with_shifts(*shift, *up).with_gates(gates());
         uut.connect_all();
         let dut = generate_verilog(&uut);
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mac_{k}"));
