@@ -10,6 +10,8 @@
 //!   one of three selectable roundings, with a per-term pre-shift ([`shift_up`]) for z_a's
 //!   mixed-scale terms;
 //! - [`neuron`]: the element-wise neuron update (b, theta, v, s, u), pipelined;
+//! - [`backward_neuron`]: the element-wise backward step of one neuron per cycle (d_v, dz_m,
+//!   dz_a), pipelined: the first block of the on-chip update unit;
 //! - [`forward`]: one forward step (LTC layer and readout) for up to B streams on L weight
 //!   lanes ([`lane`]), weights and vectors banked per lane, bit-exact with `Kernel::forward`;
 //!   [`forward_sim`] drives it in the cycle-accurate simulator for `fptt bench`.
@@ -22,6 +24,7 @@
 
 pub use rust_hdl;
 
+pub mod backward_neuron;
 pub mod forward;
 pub mod forward_sim;
 pub mod lane;

@@ -4,6 +4,7 @@
 //! waivers at all; the composite blocks, which add rust-hdl's generated glue, must be clean
 //! with only the waivers in `fptt_hdl::lint::LINT_WAIVERS`.
 
+use fptt_hdl::backward_neuron::BackwardNeuron;
 use fptt_hdl::forward::ForwardStep;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
 use fptt_hdl::mac::Mac;
@@ -52,6 +53,7 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("sigmoid_rom", verilog(SigmoidRom::new())),
         ("surrogate_rom", verilog(SurrogateRom::new())),
         ("neuron_update", verilog(NeuronUpdate::new())),
+        ("backward_neuron", verilog(BackwardNeuron::new())),
         ("forward_step", forward_step_verilog()),
     ]
 }

@@ -256,6 +256,26 @@ impl Kernel {
         }
     }
 
+    /// The element-wise backward step of one neuron: (d_v, dz_m, dz_a) from d_s and the
+    /// neuron's forward values (the accelerator's `BackwardNeuron` pipeline computes exactly this).
+    pub fn backward_neuron(&self, x: &BackwardNeuronIn) -> (i32, i32, i32) {
+        let (n, f) = (&self.n, self.f);
+        let (state, gate, delta) = (n.state, n.gate, n.delta);
+        let dg = f.d + f.g;
+        let g = self.tables.surrogate(state.sat(x.v as i64 - x.theta as i64));
+        let d_v = delta.from_scaled(x.d_s as i64 * g, dg);
+        let d_b = delta.from_scaled(-(self.beta * d_v), f.gain + f.d);
+        // b - s and 1 - alpha are multiplier operands: gate format, saturated (a no-op for the
+        // b >= 0 and alpha in [0, 1] the forward step produces)
+        let b_minus_s = gate.sat(x.b_prev as i64 - if x.s_prev != 0 { self.one_gate } else { 0 });
+        let d_rho = delta.from_scaled(d_b * b_minus_s, dg);
+        let d_alpha = delta.from_scaled(d_v * state.sat(x.current as i64 - x.u_prev as i64), f.d + f.s);
+        let (alpha, rho) = (x.alpha as i64, x.rho as i64);
+        let slope_m = gate.from_scaled(alpha * gate.sat(self.one_gate - alpha), 2 * f.g);
+        let slope_a = gate.from_scaled(rho * gate.sat(self.one_gate - rho), 2 * f.g);
+        (d_v as i32, delta.from_scaled(d_alpha * slope_m, dg) as i32, delta.from_scaled(d_rho * slope_a, dg) as i32)
+    }
+
     /// One-step backward pass of one stream: adds the step's weight-gradient outer products,
     /// exactly, at [`Frac::acc`] fraction bits, to `gsum` (flat layout).
     #[allow(clippy::too_many_arguments)]
@@ -288,7 +308,7 @@ impl Kernel {
         let jd = f.w.max(f.g) + f.d;
         for k in 0..c {
             let a = tr.alpha_o[k] as i64;
-            let slope = gate.from_scaled(a * (self.one_gate - a), 2 * f.g);
+            let slope = gate.from_scaled(a * gate.sat(self.one_gate - a), 2 * f.g);
             let d_a = delta.from_scaled(d_o[k] as i64 * state.sat(tr.j[k] as i64 - prev.o[k] as i64), f.d + f.s);
             sc.dz_o[k] = delta.from_scaled(d_a * slope, dg) as i32;
         }
@@ -308,18 +328,20 @@ impl Kernel {
 
         // layer, element-wise
         for k in 0..h {
-            let g = self.tables.surrogate(state.sat(tr.v[k] as i64 - tr.theta[k] as i64));
-            let d_v = delta.from_scaled(sc.d_s[k] as i64 * g, dg);
-            let d_b = delta.from_scaled(-(self.beta * d_v), f.gain + f.d);
-            let b_minus_s = prev.b[k] as i64 - if prev.s[k] != 0 { self.one_gate } else { 0 };
-            let d_rho = delta.from_scaled(d_b * b_minus_s, dg);
-            let d_alpha = delta.from_scaled(d_v * state.sat(tr.current[k] as i64 - prev.u[k] as i64), f.d + f.s);
-            let (alpha, rho) = (tr.alpha[k] as i64, tr.rho[k] as i64);
-            let slope_m = gate.from_scaled(alpha * (self.one_gate - alpha), 2 * f.g);
-            let slope_a = gate.from_scaled(rho * (self.one_gate - rho), 2 * f.g);
-            sc.d_v[k] = d_v as i32;
-            sc.dz_m[k] = delta.from_scaled(d_alpha * slope_m, dg) as i32;
-            sc.dz_a[k] = delta.from_scaled(d_rho * slope_a, dg) as i32;
+            let (d_v, dz_m, dz_a) = self.backward_neuron(&BackwardNeuronIn {
+                d_s: sc.d_s[k],
+                v: tr.v[k],
+                theta: tr.theta[k],
+                b_prev: prev.b[k],
+                s_prev: prev.s[k],
+                current: tr.current[k],
+                u_prev: prev.u[k],
+                alpha: tr.alpha[k],
+                rho: tr.rho[k],
+            });
+            sc.d_v[k] = d_v;
+            sc.dz_m[k] = dz_m;
+            sc.dz_a[k] = dz_a;
         }
         // d_I = d_v alpha + W_m[:, :H]^T dz_m + W_a[:, :H]^T dz_a, one rounding at the end
         let id = f.w.max(f.g) + f.d;
@@ -384,4 +406,27 @@ impl Kernel {
 /// The real value of the codes `v` in format `fmt` (host side: reporting only).
 pub fn reals(fmt: Fmt, v: &[i32]) -> Vec<f64> {
     v.iter().map(|&x| fmt.real(x as i64)).collect()
+}
+
+/// The inputs of [`Kernel::backward_neuron`] for one neuron.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BackwardNeuronIn {
+    /// dJ/ds (delta format).
+    pub d_s: i32,
+    /// v_t (state).
+    pub v: i32,
+    /// theta_t (state).
+    pub theta: i32,
+    /// b_{t-1} (gate).
+    pub b_prev: i32,
+    /// s_{t-1} (0 or 1).
+    pub s_prev: i32,
+    /// I_t (state).
+    pub current: i32,
+    /// u_{t-1} (state).
+    pub u_prev: i32,
+    /// alpha_t (gate).
+    pub alpha: i32,
+    /// rho_t (gate).
+    pub rho: i32,
 }
