@@ -12,6 +12,8 @@
 //! - [`neuron`]: the element-wise neuron update (b, theta, v, s, u), pipelined;
 //! - [`backward_neuron`]: the element-wise backward step of one neuron per cycle (d_v, dz_m,
 //!   dz_a), pipelined: the first block of the on-chip update unit;
+//! - [`output_error`]: the regression output error d_o = w_t (o - y) and the readout's
+//!   element-wise backward step (dz_o), pipelined;
 //! - [`forward`]: one forward step (LTC layer and readout) for up to B streams on L weight
 //!   lanes ([`lane`]), weights and vectors banked per lane, bit-exact with `Kernel::forward`;
 //!   [`forward_sim`] drives it in the cycle-accurate simulator for `fptt bench`.
@@ -32,6 +34,7 @@ pub mod lint;
 pub mod mac;
 pub mod mul18;
 pub mod neuron;
+pub mod output_error;
 pub mod requant;
 pub mod shift_up;
 pub mod sigmoid_rom;

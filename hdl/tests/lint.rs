@@ -10,6 +10,7 @@ use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, v
 use fptt_hdl::mac::Mac;
 use fptt_hdl::mul18::Mul18;
 use fptt_hdl::neuron::NeuronUpdate;
+use fptt_hdl::output_error::OutputError;
 use fptt_hdl::requant::Requant;
 use fptt_hdl::rust_hdl::prelude::*;
 use fptt_hdl::shift_up::ShiftUp;
@@ -54,6 +55,7 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("surrogate_rom", verilog(SurrogateRom::new())),
         ("neuron_update", verilog(NeuronUpdate::new())),
         ("backward_neuron", verilog(BackwardNeuron::new())),
+        ("output_error", verilog(OutputError::new())),
         ("forward_step", forward_step_verilog()),
     ]
 }

@@ -238,6 +238,16 @@ impl Kernel {
         );
     }
 
+    /// The element-wise backward step of one output: dz_o = dJ/dz_o from d_o and the output's
+    /// J_t, o_{t-1}, alpha^o_t (the accelerator's `OutputError` pipeline computes exactly this).
+    pub fn backward_output(&self, d_o: i32, j: i32, o_prev: i32, alpha_o: i32) -> i32 {
+        let (n, f) = (&self.n, self.f);
+        let a = alpha_o as i64;
+        let slope = n.gate.from_scaled(a * n.gate.sat(self.one_gate - a), 2 * f.g);
+        let d_a = n.delta.from_scaled(d_o as i64 * n.state.sat(j as i64 - o_prev as i64), f.d + f.s);
+        n.delta.from_scaled(d_a * slope, f.d + f.g) as i32
+    }
+
     /// The output error of a classification step: d_o = w_t (softmax(o) - onehot(y)), codes of
     /// the delta format. softmax: e_k = exp(o_k - max o) from the table, p_k = e_k / sum e
     /// through the reciprocal table (0.4 % relative error), in the gate format.
@@ -292,7 +302,7 @@ impl Kernel {
         let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
         let p = Views::new(layout, w);
         let (n, f) = (&self.n, self.f);
-        let (state, gate, delta) = (n.state, n.gate, n.delta);
+        let delta = n.delta;
         for v in [&mut sc.dz_o, &mut sc.d_j] {
             v.clear();
             v.resize(c, 0);
@@ -307,10 +317,7 @@ impl Kernel {
         // readout
         let jd = f.w.max(f.g) + f.d;
         for k in 0..c {
-            let a = tr.alpha_o[k] as i64;
-            let slope = gate.from_scaled(a * gate.sat(self.one_gate - a), 2 * f.g);
-            let d_a = delta.from_scaled(d_o[k] as i64 * state.sat(tr.j[k] as i64 - prev.o[k] as i64), f.d + f.s);
-            sc.dz_o[k] = delta.from_scaled(d_a * slope, dg) as i32;
+            sc.dz_o[k] = self.backward_output(d_o[k], tr.j[k], prev.o[k], tr.alpha_o[k]);
         }
         for k in 0..c {
             // d_J = d_o alpha^o + W_ot[:, :C]^T dz_o

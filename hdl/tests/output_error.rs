@@ -1,0 +1,147 @@
+//! `OutputError` against the golden output error (`Kernel::regression_error`) and readout
+//! backward step (`Kernel::backward_output`, which `Kernel::backward` runs for every output), in
+//! rust-hdl's simulator and in Icarus Verilog, on the same vectors:
+//! - random full-range codes of every input (extremes and short codes mixed in);
+//! - the readout values of `Kernel::forward` on random networks and states, with random targets
+//!   and step weights.
+
+use fptt_hdl::output_error::{OutputError, OUTPUT_ERROR_LATENCY};
+use fptt_hdl::rust_hdl::prelude::*;
+use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::word::{to_i64, to_signed};
+use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
+use fptt_sim::fixed::Numerics;
+use fptt_sim::model::{Layout, Shape};
+
+/// Random full-range vectors.
+const RANDOM: usize = 40_000;
+/// Random networks whose forward step supplies vectors.
+const NETWORKS: usize = 100;
+
+/// Input order: o, y, weight, j, o_prev, alpha_o. Expected: [d_o, dz_o].
+fn golden(kernel: &Kernel, x: &[i64]) -> [i64; 2] {
+    let mut d_o = vec![];
+    kernel.regression_error(&[x[0] as i32], &[x[1] as i32], x[2], &mut d_o);
+    [d_o[0] as i64, kernel.backward_output(d_o[0], x[3] as i32, x[4] as i32, x[5] as i32) as i64]
+}
+
+fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 2]>) {
+    let n = Numerics::DEFAULT;
+    let kernel = Kernel::new(n);
+    let mut rng = Rng::new(13);
+    let mut ins = vec![];
+    for k in 0..RANDOM {
+        let mut x: Vec<i64> = (0..6).map(|_| rng.code(18)).collect();
+        if k % 2 == 0 {
+            // realistic: alpha^o in [0, 1], a step weight in [0, 1], o and y near each other
+            x[5] = rng.range(0, n.gate.one());
+            x[2] = rng.range(0, n.gain.one());
+            x[1] = (x[0] + rng.range(-(1 << 13), 1 << 13)).clamp(n.state.min(), n.state.max());
+        }
+        ins.push(x);
+    }
+    for net in 0..NETWORKS {
+        let shape = Shape::new(rng.range(1, 4) as usize, rng.range(1, 16) as usize, rng.range(1, 4) as usize).unwrap();
+        let layout = Layout::new(shape);
+        let scale = 1i64 << (8 + net % 10);
+        let w: Vec<i32> = (0..layout.len()).map(|_| rng.code(18).clamp(-scale, scale - 1) as i32).collect();
+        let mut st = FixedState::initial(shape, &n);
+        for k in 0..shape.outputs {
+            st.o[k] = rng.code(18) as i32;
+        }
+        let x: Vec<i32> = (0..shape.inputs).map(|_| rng.code(18) as i32).collect();
+        let mut tr = FixedTrace::default();
+        kernel.forward(&layout, &w, &st, &x, &mut tr);
+        for k in 0..shape.outputs {
+            let y = rng.range(0, n.state.one());
+            let weight = rng.range(0, n.gain.one());
+            let v = [tr.o[k] as i64, y, weight, tr.j[k] as i64, st.o[k] as i64, tr.alpha_o[k] as i64];
+            ins.push(v.to_vec());
+        }
+    }
+    let want = ins.iter().map(|x| golden(&kernel, x)).collect();
+    (ins, want)
+}
+
+/// Input rows: each vector with in_valid, then flush rows.
+fn rows(ins: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    let mut r: Vec<Vec<i64>> = ins
+        .iter()
+        .map(|x| {
+            let mut row = x.clone();
+            row.push(1);
+            row
+        })
+        .collect();
+    r.extend(std::iter::repeat_n(vec![0; 7], OUTPUT_ERROR_LATENCY - 1));
+    r
+}
+
+const INPUTS: [Port; 7] = [
+    Port::signed("o", 18),
+    Port::signed("y", 18),
+    Port::signed("weight", 18),
+    Port::signed("j", 18),
+    Port::signed("o_prev", 18),
+    Port::signed("alpha_o", 18),
+    Port::unsigned("in_valid", 1),
+];
+
+const OUTPUTS: [Port; 3] = [Port::signed("d_o", 18), Port::signed("dz_o", 18), Port::unsigned("out_valid", 1)];
+
+fn check(what: &str, ins: &[Vec<i64>], want: &[[i64; 2]], out: &[Vec<Option<i64>>]) {
+    let lag = OUTPUT_ERROR_LATENCY - 1;
+    let (mut nonzero, mut sat) = (0, 0);
+    for (i, w) in want.iter().enumerate() {
+        let got = &out[i + lag];
+        let expect: Vec<Option<i64>> = w.iter().map(|&c| Some(c)).chain([Some(1)]).collect();
+        assert_eq!(got, &expect, "{what}: vector {i} {:?} -> [d_o, dz_o, valid]", ins[i]);
+        nonzero += (w[1] != 0) as usize;
+        sat += w.iter().any(|&c| c == (1 << 17) - 1 || c == -(1 << 17)) as usize;
+    }
+    for (i, row) in out.iter().enumerate().take(lag) {
+        assert_eq!(row[2], Some(0), "{what}: out_valid before the first result, row {i}");
+    }
+    assert!(nonzero > want.len() / 4, "non-zero dz_o: {nonzero} of {}", want.len());
+    assert!(sat > 100, "saturations exercised: {sat}");
+    println!("output error {what}: {} vectors bit-exact ({nonzero} with non-zero dz_o, {sat} saturated)", want.len());
+}
+
+#[test]
+fn output_error_rust_hdl_matches_golden() {
+    let (ins, want) = cases();
+    let rows = rows(&ins);
+    let mut uut = OutputError::new();
+    let out = run_rust_hdl(
+        &mut uut,
+        |u, c| u.clock.next = c,
+        |u, r| {
+            u.o.next = to_signed(r[0]);
+            u.y.next = to_signed(r[1]);
+            u.weight.next = to_signed(r[2]);
+            u.j.next = to_signed(r[3]);
+            u.o_prev.next = to_signed(r[4]);
+            u.alpha_o.next = to_signed(r[5]);
+            u.in_valid.next = r[6] != 0;
+        },
+        |u| vec![to_i64(u.d_o.val()), to_i64(u.dz_o.val()), u.out_valid.val() as i64],
+        &rows,
+    );
+    let out: Vec<Vec<Option<i64>>> = out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect();
+    check("rust-hdl", &ins, &want, &out);
+}
+
+#[test]
+fn output_error_verilog_matches_golden_in_icarus() {
+    if !iverilog_available("output_error_verilog_matches_golden_in_icarus") {
+        return;
+    }
+    let (ins, want) = cases();
+    let rows = rows(&ins);
+    let mut uut = OutputError::new();
+    uut.connect_all();
+    let dut = generate_verilog(&uut);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("output_error");
+    let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &rows);
+    check("icarus", &ins, &want, &out);
+}
