@@ -18,6 +18,8 @@
 //!   lanes ([`lane`]), weights and vectors banked per lane, bit-exact with `Kernel::forward`;
 //!   [`forward_sim`] drives it in the cycle-accurate simulator for `fptt bench`.
 //!
+//! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
+//!
 //! [`shift_up`] and [`widen`] sign-extend (and shift) words: rust-hdl's `signed_bit_cast`
 //! recurses forever on the most negative code. [`word`] converts between rust-hdl words and
 //! `i64` codes; [`verify`] holds what the tests use to clock a block in rust-hdl's simulator
@@ -35,6 +37,7 @@ pub mod mac;
 pub mod mul18;
 pub mod neuron;
 pub mod output_error;
+pub mod protocol;
 pub mod requant;
 pub mod shift_up;
 pub mod sigmoid_rom;

@@ -21,6 +21,8 @@ enum Command {
     Numerics(info::NumericsArgs),
     /// On-chip memory a network needs, and which ECP5 parts hold it.
     Budget(info::BudgetArgs),
+    /// Print the board link's framing and command map (the tables of PROTOCOL.md).
+    Protocol,
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,10 @@ fn main() -> ExitCode {
             }
         }),
         Command::Numerics(args) => info::numerics(args),
+        Command::Protocol => {
+            print!("{}", fptt_hdl::protocol::markdown());
+            Ok(())
+        }
         Command::Budget(args) => info::run_budget(args).map(|b| {
             if args.json {
                 println!("{}", serde_json::to_string(&b).expect("serialisable"));
