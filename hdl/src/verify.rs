@@ -69,6 +69,16 @@ pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
+/// Input rows for a pipeline that takes one vector per edge with an `in_valid` flag (the last
+/// input): every vector with the flag set, then `latency - 1` zero rows to flush the results
+/// out (vector i is answered in output row i + latency - 1).
+pub fn pipeline_rows(ins: &[Vec<i64>], latency: usize) -> Vec<Vec<i64>> {
+    let width = ins.first().map_or(0, Vec::len) + 1;
+    let mut rows: Vec<Vec<i64>> = ins.iter().map(|x| x.iter().copied().chain([1]).collect()).collect();
+    rows.extend(std::iter::repeat_n(vec![0; width], latency - 1));
+    rows
+}
+
 /// A port of the device under test, as the testbench declares it.
 #[derive(Clone, Copy, Debug)]
 pub struct Port {

@@ -7,7 +7,7 @@
 
 use fptt_hdl::backward_neuron::{BackwardNeuron, BACKWARD_NEURON_LATENCY};
 use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{BackwardNeuronIn, FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -82,20 +82,6 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 3]>) {
     (ins, want)
 }
 
-/// Input rows: each vector with in_valid, then flush rows.
-fn rows(ins: &[Vec<i64>]) -> Vec<Vec<i64>> {
-    let mut r: Vec<Vec<i64>> = ins
-        .iter()
-        .map(|x| {
-            let mut row = x.clone();
-            row.push(1);
-            row
-        })
-        .collect();
-    r.extend(std::iter::repeat_n(vec![0; 10], BACKWARD_NEURON_LATENCY - 1));
-    r
-}
-
 const INPUTS: [Port; 10] = [
     Port::signed("d_s", 18),
     Port::signed("v", 18),
@@ -149,7 +135,7 @@ fn apply(u: &mut BackwardNeuron, r: &[i64]) {
 #[test]
 fn backward_neuron_rust_hdl_matches_golden() {
     let (ins, want) = cases();
-    let rows = rows(&ins);
+    let rows = pipeline_rows(&ins, BACKWARD_NEURON_LATENCY);
     let mut uut = BackwardNeuron::new();
     let out = run_rust_hdl(
         &mut uut,
@@ -168,7 +154,7 @@ fn backward_neuron_verilog_matches_golden_in_icarus() {
         return;
     }
     let (ins, want) = cases();
-    let rows = rows(&ins);
+    let rows = pipeline_rows(&ins, BACKWARD_NEURON_LATENCY);
     let mut uut = BackwardNeuron::new();
     uut.connect_all();
     let dut = generate_verilog(&uut);

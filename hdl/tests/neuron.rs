@@ -7,7 +7,7 @@
 
 use fptt_hdl::neuron::{NeuronUpdate, NEURON_LATENCY};
 use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -76,20 +76,6 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 5]>) {
     (ins, want)
 }
 
-/// Input rows: each vector with in_valid, a few idle rows with garbage, then flush rows.
-fn rows(ins: &[Vec<i64>]) -> Vec<Vec<i64>> {
-    let mut r: Vec<Vec<i64>> = ins
-        .iter()
-        .map(|x| {
-            let mut row = x.clone();
-            row.push(1);
-            row
-        })
-        .collect();
-    r.extend(std::iter::repeat_n(vec![0; 7], NEURON_LATENCY - 1));
-    r
-}
-
 const INPUTS: [Port; 7] = [
     Port::signed("rho", 18),
     Port::signed("alpha", 18),
@@ -130,7 +116,7 @@ fn check(what: &str, ins: &[Vec<i64>], want: &[[i64; 5]], out: &[Vec<Option<i64>
 #[test]
 fn neuron_rust_hdl_matches_golden_update() {
     let (ins, want) = cases();
-    let rows = rows(&ins);
+    let rows = pipeline_rows(&ins, NEURON_LATENCY);
     let mut uut = NeuronUpdate::new();
     let out = run_rust_hdl(
         &mut uut,
@@ -166,7 +152,7 @@ fn neuron_verilog_matches_golden_update_in_icarus() {
         return;
     }
     let (ins, want) = cases();
-    let rows = rows(&ins);
+    let rows = pipeline_rows(&ins, NEURON_LATENCY);
     let mut uut = NeuronUpdate::new();
     uut.connect_all();
     let dut = generate_verilog(&uut);

@@ -7,7 +7,7 @@
 
 use fptt_hdl::output_error::{OutputError, OUTPUT_ERROR_LATENCY};
 use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -63,20 +63,6 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 2]>) {
     (ins, want)
 }
 
-/// Input rows: each vector with in_valid, then flush rows.
-fn rows(ins: &[Vec<i64>]) -> Vec<Vec<i64>> {
-    let mut r: Vec<Vec<i64>> = ins
-        .iter()
-        .map(|x| {
-            let mut row = x.clone();
-            row.push(1);
-            row
-        })
-        .collect();
-    r.extend(std::iter::repeat_n(vec![0; 7], OUTPUT_ERROR_LATENCY - 1));
-    r
-}
-
 const INPUTS: [Port; 7] = [
     Port::signed("o", 18),
     Port::signed("y", 18),
@@ -110,7 +96,7 @@ fn check(what: &str, ins: &[Vec<i64>], want: &[[i64; 2]], out: &[Vec<Option<i64>
 #[test]
 fn output_error_rust_hdl_matches_golden() {
     let (ins, want) = cases();
-    let rows = rows(&ins);
+    let rows = pipeline_rows(&ins, OUTPUT_ERROR_LATENCY);
     let mut uut = OutputError::new();
     let out = run_rust_hdl(
         &mut uut,
@@ -137,7 +123,7 @@ fn output_error_verilog_matches_golden_in_icarus() {
         return;
     }
     let (ins, want) = cases();
-    let rows = rows(&ins);
+    let rows = pipeline_rows(&ins, OUTPUT_ERROR_LATENCY);
     let mut uut = OutputError::new();
     uut.connect_all();
     let dut = generate_verilog(&uut);
