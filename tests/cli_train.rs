@@ -159,3 +159,17 @@ fn bench_rtl_refuses_what_does_not_fit() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--mode infer"));
 }
+
+#[test]
+fn ports_lists_every_serial_port_as_json() {
+    // no board here: the list may be empty or hold the machine's own UARTs, never an error
+    let v = json(&fptt(&["ports", "--json"]));
+    let ports = v.as_array().expect("a JSON array");
+    for p in ports {
+        assert!(p["path"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
+        assert!(["usb", "pci", "bluetooth", "unknown"].contains(&p["kind"].as_str().unwrap()), "{p}");
+    }
+    let out = fptt(&["ports"]);
+    assert!(out.status.success());
+    assert!(!out.stdout.is_empty());
+}

@@ -1,7 +1,7 @@
 //! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
 
 use clap::{Parser, Subcommand};
-use fptt_host::{bench, info, train};
+use fptt_host::{bench, info, ports, train};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -21,6 +21,12 @@ enum Command {
     Numerics(info::NumericsArgs),
     /// On-chip memory a network needs, and which ECP5 parts hold it.
     Budget(info::BudgetArgs),
+    /// List the serial ports and the boards behind them.
+    Ports {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the board link's framing and command map (the tables of PROTOCOL.md).
     Protocol,
 }
@@ -43,6 +49,13 @@ fn main() -> ExitCode {
             }
         }),
         Command::Numerics(args) => info::numerics(args),
+        Command::Ports { json } => ports::list().map(|p| {
+            if *json {
+                println!("{}", serde_json::to_string(&p).expect("serialisable"));
+            } else {
+                ports::print_text(&p);
+            }
+        }),
         Command::Protocol => {
             print!("{}", fptt_hdl::protocol::markdown());
             Ok(())
