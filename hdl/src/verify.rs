@@ -69,6 +69,12 @@ pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
+/// The Verilog of a fresh (unconnected) block, module `top`, for [`run_icarus`] and friends.
+pub fn verilog_of<B: Block>(mut uut: B) -> String {
+    uut.connect_all();
+    rust_hdl::core::module_defines::generate_verilog(&uut)
+}
+
 /// Input rows for a pipeline that takes one vector per edge with an `in_valid` flag (the last
 /// input): every vector with the flag set, then `latency - 1` zero rows to flush the results
 /// out (vector i is answered in output row i + latency - 1).

@@ -6,8 +6,7 @@
 //!   with random error signals d_s.
 
 use fptt_hdl::backward_neuron::{BackwardNeuron, BACKWARD_NEURON_LATENCY};
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{BackwardNeuronIn, FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -155,9 +154,7 @@ fn backward_neuron_verilog_matches_golden_in_icarus() {
     }
     let (ins, want) = cases();
     let rows = pipeline_rows(&ins, BACKWARD_NEURON_LATENCY);
-    let mut uut = BackwardNeuron::new();
-    uut.connect_all();
-    let dut = generate_verilog(&uut);
+    let dut = verilog_of(BackwardNeuron::new());
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("backward_neuron");
     let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &rows);
     check("icarus", &ins, &want, &out);

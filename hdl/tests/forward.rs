@@ -9,8 +9,9 @@
 
 use fptt_hdl::forward::{config_writes, rd, step_cycles, Banking, ForwardStep};
 use fptt_hdl::lint::verilator_available;
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, on_big_stack, run_icarus, run_rust_hdl, run_verilator, Port, Rng};
+use fptt_hdl::verify::{
+    iverilog_available, on_big_stack, run_icarus, run_rust_hdl, run_verilator, verilog_of, Port, Rng,
+};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -241,7 +242,7 @@ fn forward_verilog_matches_golden_sequences_in_icarus() {
         return;
     }
     for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| s.lanes <= ICARUS_MAX_LANES) {
-        let dut = on_big_stack(|| with_unit!(seq, |uut| verilog(uut)));
+        let dut = on_big_stack(|| with_unit!(seq, |uut| verilog_of(uut)));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_icarus_{i}"));
         let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
         check("icarus", seq, &out);
@@ -254,14 +255,9 @@ fn forward_verilog_matches_golden_sequences_in_verilator() {
         return;
     }
     for (i, seq) in sequences().iter().enumerate() {
-        let dut = on_big_stack(|| with_unit!(seq, |uut| verilog(uut)));
+        let dut = on_big_stack(|| with_unit!(seq, |uut| verilog_of(uut)));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_verilator_{i}"));
         let out = run_verilator(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
         check("verilator", seq, &out);
     }
-}
-
-fn verilog<const B: usize, const L: usize>(mut uut: ForwardStep<B, L>) -> String {
-    uut.connect_all();
-    generate_verilog(&uut)
 }

@@ -12,50 +12,45 @@ use fptt_hdl::mul18::Mul18;
 use fptt_hdl::neuron::NeuronUpdate;
 use fptt_hdl::output_error::OutputError;
 use fptt_hdl::requant::Requant;
-use fptt_hdl::rust_hdl::prelude::*;
 use fptt_hdl::shift_up::ShiftUp;
 use fptt_hdl::sigmoid_rom::SigmoidRom;
 use fptt_hdl::surrogate_rom::SurrogateRom;
+use fptt_hdl::verify::verilog_of;
 use fptt_hdl::widen::Widen;
 use fptt_sim::model::Shape;
 
-fn verilog<U: Block>(mut uut: U) -> String {
-    uut.connect_all();
-    generate_verilog(&uut)
-}
-
 /// The `ForwardStep` instance linted: adapt here when its parameters change.
 fn forward_step_verilog() -> String {
-    verilog(ForwardStep::<2, 4>::new(Shape::new(3, 6, 2).unwrap()))
+    verilog_of(ForwardStep::<2, 4>::new(Shape::new(3, 6, 2).unwrap()))
 }
 
 /// Hand-written leaf blocks, in the instances the datapath uses (accumulator widths and
 /// shifts of the MAC lane, the ROM units and the neuron pipeline; sign extensions).
 fn leaf_blocks() -> Vec<(&'static str, String)> {
     vec![
-        ("mul18", verilog(Mul18::default())),
-        ("requant_48_14", verilog(Requant::<48>::new(14))),
-        ("requant_36_8", verilog(Requant::<36>::new(8))),
-        ("requant_36_6", verilog(Requant::<36>::new(6))),
-        ("requant_19_0", verilog(Requant::<19>::new(0))),
-        ("requant_20_0", verilog(Requant::<20>::new(0))),
-        ("shift_up_36_48_4", verilog(ShiftUp::<36, 48>::new(4))),
-        ("shift_up_36_48_0", verilog(ShiftUp::<36, 48>::new(0))),
-        ("widen_18_19", verilog(Widen::<18, 19>::default())),
-        ("widen_18_20", verilog(Widen::<18, 20>::default())),
-        ("widen_18_18", verilog(Widen::<18, 18>::default())),
+        ("mul18", verilog_of(Mul18::default())),
+        ("requant_48_14", verilog_of(Requant::<48>::new(14))),
+        ("requant_36_8", verilog_of(Requant::<36>::new(8))),
+        ("requant_36_6", verilog_of(Requant::<36>::new(6))),
+        ("requant_19_0", verilog_of(Requant::<19>::new(0))),
+        ("requant_20_0", verilog_of(Requant::<20>::new(0))),
+        ("shift_up_36_48_4", verilog_of(ShiftUp::<36, 48>::new(4))),
+        ("shift_up_36_48_0", verilog_of(ShiftUp::<36, 48>::new(0))),
+        ("widen_18_19", verilog_of(Widen::<18, 19>::default())),
+        ("widen_18_20", verilog_of(Widen::<18, 20>::default())),
+        ("widen_18_18", verilog_of(Widen::<18, 18>::default())),
     ]
 }
 
 /// Blocks built from others with rust-hdl's generated glue.
 fn composite_blocks() -> Vec<(&'static str, String)> {
     vec![
-        ("mac", verilog(Mac::<2>::with_shifts([14, 12, 16], 4))),
-        ("sigmoid_rom", verilog(SigmoidRom::new())),
-        ("surrogate_rom", verilog(SurrogateRom::new())),
-        ("neuron_update", verilog(NeuronUpdate::new())),
-        ("backward_neuron", verilog(BackwardNeuron::new())),
-        ("output_error", verilog(OutputError::new())),
+        ("mac", verilog_of(Mac::<2>::with_shifts([14, 12, 16], 4))),
+        ("sigmoid_rom", verilog_of(SigmoidRom::new())),
+        ("surrogate_rom", verilog_of(SurrogateRom::new())),
+        ("neuron_update", verilog_of(NeuronUpdate::new())),
+        ("backward_neuron", verilog_of(BackwardNeuron::new())),
+        ("output_error", verilog_of(OutputError::new())),
         ("forward_step", forward_step_verilog()),
     ]
 }

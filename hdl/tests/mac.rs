@@ -11,8 +11,7 @@
 //! interleaved term by term).
 
 use fptt_hdl::mac::{Mac, MAC_LATENCY};
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -234,9 +233,7 @@ fn mac_verilog_matches_golden_forward_in_icarus() {
     let mut total = 0;
     for (k, (name, jobs, shift, up)) in cases.iter().enumerate() {
         let rows = rows(jobs, &mut rng);
-        let mut uut = Mac::<2>::with_shifts(*shift, *up).with_gates(gates());
-        uut.connect_all();
-        let dut = generate_verilog(&uut);
+        let dut = verilog_of(Mac::<2>::with_shifts(*shift, *up).with_gates(gates()));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mac_{k}"));
         let out = run_icarus(&dir, &dut, &INPUTS, &[Port::signed("y", 18), Port::unsigned("y_valid", 1)], &rows);
         let got = results(&out);

@@ -1,8 +1,7 @@
 //! `Mul18` against `i64` multiplication: rust-hdl simulation and Icarus Verilog, same vectors.
 
 use fptt_hdl::mul18::{Mul18, MUL18_LATENCY};
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 
 const MIN: i64 = -(1 << 17);
@@ -58,9 +57,7 @@ fn mul18_verilog_matches_i64_product_in_icarus() {
         return;
     }
     let rows = vectors(20_000);
-    let mut uut = Mul18::default();
-    uut.connect_all();
-    let dut = generate_verilog(&uut);
+    let dut = verilog_of(Mul18::default());
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mul18");
     let out = run_icarus(
         &dir,

@@ -6,8 +6,7 @@
 //!   networks and states, against that trace's b, theta, v, s, u.
 
 use fptt_hdl::neuron::{NeuronUpdate, NEURON_LATENCY};
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -153,9 +152,7 @@ fn neuron_verilog_matches_golden_update_in_icarus() {
     }
     let (ins, want) = cases();
     let rows = pipeline_rows(&ins, NEURON_LATENCY);
-    let mut uut = NeuronUpdate::new();
-    uut.connect_all();
-    let dut = generate_verilog(&uut);
+    let dut = verilog_of(NeuronUpdate::new());
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("neuron");
     let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &rows);
     check("icarus", &ins, &want, &out);

@@ -6,8 +6,7 @@
 //!   and step weights.
 
 use fptt_hdl::output_error::{OutputError, OUTPUT_ERROR_LATENCY};
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
@@ -124,9 +123,7 @@ fn output_error_verilog_matches_golden_in_icarus() {
     }
     let (ins, want) = cases();
     let rows = pipeline_rows(&ins, OUTPUT_ERROR_LATENCY);
-    let mut uut = OutputError::new();
-    uut.connect_all();
-    let dut = generate_verilog(&uut);
+    let dut = verilog_of(OutputError::new());
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("output_error");
     let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &rows);
     check("icarus", &ins, &want, &out);

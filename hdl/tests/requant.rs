@@ -2,8 +2,7 @@
 //! simulator and in Icarus Verilog on the same vectors.
 
 use fptt_hdl::requant::{Requant, REQUANT_LATENCY};
-use fptt_hdl::rust_hdl::prelude::*;
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port, Rng};
+use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{fits, to_i64, to_signed};
 use fptt_sim::fixed::model::Frac;
 use fptt_sim::fixed::{Fmt, Numerics};
@@ -99,9 +98,7 @@ fn rust_hdl_run<const W: usize>(shift: u32, accs: &[i64]) -> Vec<Option<i64>> {
 /// Runs `accs` through the Verilog of a `Requant<W>` in Icarus.
 fn icarus_run<const W: usize>(shift: u32, accs: &[i64], dir: &str) -> Vec<Option<i64>> {
     let rows: Vec<Vec<i64>> = accs.iter().map(|&a| vec![a]).collect();
-    let mut uut = Requant::<W>::new(shift);
-    uut.connect_all();
-    let dut = generate_verilog(&uut);
+    let dut = verilog_of(Requant::<W>::new(shift));
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
     run_icarus(&dir, &dut, &[Port::signed("acc", W)], &[Port::signed("y", 18)], &rows)
         .into_iter()

@@ -1,9 +1,8 @@
 //! `SurrogateRom` against `Tables::surrogate` on every 18-bit input code, in rust-hdl's simulator
 //! and in Icarus Verilog.
 
-use fptt_hdl::rust_hdl::prelude::*;
 use fptt_hdl::surrogate_rom::{surrogate_rom_words, SurrogateRom, SURROGATE_LATENCY};
-use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, Port};
+use fptt_hdl::verify::{iverilog_available, run_icarus, run_rust_hdl, verilog_of, Port};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::tables::{surrogate_table, Tables};
 use fptt_sim::fixed::Numerics;
@@ -64,9 +63,7 @@ fn surrogate_verilog_matches_tables_on_every_code_in_icarus() {
         return;
     }
     let rows = rows();
-    let mut uut = SurrogateRom::new();
-    uut.connect_all();
-    let dut = generate_verilog(&uut);
+    let dut = verilog_of(SurrogateRom::new());
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("surrogate_rom");
     let out = run_icarus(&dir, &dut, &[Port::signed("x", 18)], &[Port::signed("g", 18)], &rows);
     let out: Vec<Option<i64>> = out.into_iter().map(|r| r[0]).collect();
