@@ -34,14 +34,16 @@ pub fn tick<B: Block>(uut: &mut B, set_clock: &impl Fn(&mut B, Clock)) {
 }
 
 /// Runs `rows` through a block in rust-hdl's simulator: for each row, `apply` sets the inputs,
-/// they settle, one clock cycle passes, `read` collects the outputs. The block must be fresh (unconnected).
+/// they settle, one clock cycle passes, `read` collects the outputs. The block must be fresh
+/// (unconnected). The outputs come in [`run_icarus`]'s form (a two-state simulator: all `Some`),
+/// so one check serves both.
 pub fn run_rust_hdl<B: Block>(
     uut: &mut B,
     set_clock: impl Fn(&mut B, Clock),
     apply: impl Fn(&mut B, &[i64]),
     read: impl Fn(&B) -> Vec<i64>,
     rows: &[Vec<i64>],
-) -> Vec<Vec<i64>> {
+) -> Vec<Vec<Option<i64>>> {
     uut.connect_all();
     set_clock(uut, Clock { clk: false });
     settle(uut);
@@ -50,7 +52,7 @@ pub fn run_rust_hdl<B: Block>(
             apply(uut, row);
             settle(uut); // inputs settle before the edge, as in the Verilog testbench
             tick(uut, &set_clock);
-            read(uut)
+            read(uut).into_iter().map(Some).collect()
         })
         .collect()
 }

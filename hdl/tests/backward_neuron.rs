@@ -143,7 +143,6 @@ fn backward_neuron_rust_hdl_matches_golden() {
         |u| vec![to_i64(u.d_v.val()), to_i64(u.dz_m.val()), to_i64(u.dz_a.val()), u.out_valid.val() as i64],
         &rows,
     );
-    let out: Vec<Vec<Option<i64>>> = out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect();
     check("rust-hdl", &ins, &want, &out);
 }
 

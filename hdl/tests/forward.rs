@@ -211,7 +211,7 @@ fn rust_hdl_rows<const B: usize, const L: usize>(
     mut uut: ForwardStep<B, L>,
     rows: &[Vec<i64>],
 ) -> Vec<Vec<Option<i64>>> {
-    let out = run_rust_hdl(
+    run_rust_hdl(
         &mut uut,
         |u, c| u.clock.next = c,
         |u, r| {
@@ -228,8 +228,7 @@ fn rust_hdl_rows<const B: usize, const L: usize>(
         },
         |u| vec![u.busy.val() as i64, to_i64(u.rd_data.val())],
         rows,
-    );
-    out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect()
+    )
 }
 
 /// Lanes up to which the Icarus cross-check runs (a 16-lane unit takes minutes per sequence in

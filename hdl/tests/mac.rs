@@ -204,7 +204,7 @@ fn rust_hdl_results(shifts: [u32; 3], up: u32, rows: &[Vec<i64>]) -> Vec<Option<
         |u| vec![to_i64(u.y.val()), u.y_valid.val() as i64],
         rows,
     );
-    results(&out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect::<Vec<_>>())
+    results(&out)
 }
 
 #[test]

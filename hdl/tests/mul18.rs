@@ -46,7 +46,7 @@ fn mul18_rust_hdl_matches_i64_product() {
         |u| vec![to_i64(u.p.val())],
         &padded(&rows),
     );
-    let out: Vec<Option<i64>> = out.into_iter().map(|r| Some(r[0])).collect();
+    let out: Vec<Option<i64>> = out.into_iter().map(|r| r[0]).collect();
     check("rust-hdl", &rows, &out);
     println!("mul18 rust-hdl: {} vectors bit-exact", rows.len());
 }

@@ -141,7 +141,6 @@ fn neuron_rust_hdl_matches_golden_update() {
         },
         &rows,
     );
-    let out: Vec<Vec<Option<i64>>> = out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect();
     check("rust-hdl", &ins, &want, &out);
 }
 

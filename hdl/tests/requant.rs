@@ -91,7 +91,7 @@ fn rust_hdl_run<const W: usize>(shift: u32, accs: &[i64]) -> Vec<Option<i64>> {
         &rows,
     )
     .into_iter()
-    .map(|r| Some(r[0]))
+    .map(|r| r[0])
     .collect()
 }
 

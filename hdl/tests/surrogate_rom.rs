@@ -53,7 +53,7 @@ fn surrogate_rust_hdl_matches_tables_on_every_code() {
         |u| vec![to_i64(u.g.val())],
         &rows,
     );
-    let out: Vec<Option<i64>> = out.into_iter().map(|r| Some(r[0])).collect();
+    let out: Vec<Option<i64>> = out.into_iter().map(|r| r[0]).collect();
     check("rust-hdl", &rows, &out);
 }
 
