@@ -2,8 +2,10 @@
 //! and board top-levels. Each block is checked bit for bit against the golden model in `fptt-sim`.
 //!
 //! Blocks so far (the first pieces of the forward datapath):
-//! - [`mul18`]: registered signed 18x18 -> 36 multiplier (one ECP5 MULT18X18D);
-//! - [`requant`]: round to nearest (ties up) and saturate a wide accumulator into 18 bits;
+//! - [`mul18`]: registered signed multipliers, 18x18 -> 36 (one ECP5 MULT18X18D) and wider;
+//! - [`requant`]: round to nearest (ties up) or floor, and saturate, a wide value into 18 bits
+//!   (or any narrower format);
+//! - [`shift_sum`]: the exact sum of three differently scaled terms, before one rounding;
 //! - [`sigmoid_rom`]: the sigmoid table in a synchronous ROM with piecewise-linear interpolation;
 //! - [`surrogate_rom`]: the surrogate-gradient table, the same way;
 //! - [`mac`]: one multiply-accumulate lane computing a dot product plus bias, requantised by
@@ -14,6 +16,11 @@
 //!   dz_a), pipelined: the first block of the on-chip update unit;
 //! - [`output_error`]: the regression output error d_o = w_t (o - y) and the readout's
 //!   element-wise backward step (dz_o), pipelined;
+//! - [`grad_mac`]: a parameter word's gradient summed exactly over the streams (delta x
+//!   activation, shifted by the activation's kind);
+//! - [`param_update`]: the FPTT update of one parameter word per cycle (mean gradient,
+//!   regularised gradient, Adamax or SGD step, W, lambda, W-bar), with [`adamax_ratio`]'s
+//!   m / u through the reciprocal table, pipelined;
 //! - [`forward`]: one forward step (LTC layer and readout) for up to B streams on L weight
 //!   lanes ([`lane`]), weights and vectors banked per lane, bit-exact with `Kernel::forward`;
 //!   [`forward_sim`] drives it in the cycle-accurate simulator for `fptt bench`.
@@ -28,17 +35,21 @@
 
 pub use rust_hdl;
 
+pub mod adamax_ratio;
 pub mod backward_neuron;
 pub mod forward;
 pub mod forward_sim;
+pub mod grad_mac;
 pub mod lane;
 pub mod lint;
 pub mod mac;
 pub mod mul18;
 pub mod neuron;
 pub mod output_error;
+pub mod param_update;
 pub mod protocol;
 pub mod requant;
+pub mod shift_sum;
 pub mod shift_up;
 pub mod sigmoid_rom;
 pub mod surrogate_rom;

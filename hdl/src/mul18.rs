@@ -1,4 +1,5 @@
-//! `Mul18`: a fully registered signed 18x18 -> 36 multiplier, one ECP5 MULT18X18D.
+//! `Mul`: a fully registered signed A x B -> A + B multiplier; [`Mul18`] is the 18x18 one, a
+//! single ECP5 MULT18X18D (wider ones are split over several by yosys).
 //!
 //! rust-hdl 0.46 only multiplies 16x16, so this is a leaf block: the Rust `update()` models it
 //! for rust-hdl's simulator and hand-written Verilog (`Verilog::Custom`) is what synthesis
@@ -11,23 +12,27 @@ use rust_hdl::prelude::*;
 /// Cycles from operands to product: `p` after edge `i + 1` is `a * b` as sampled at edge `i`.
 pub const MUL18_LATENCY: usize = 2;
 
-/// Registered signed 18x18 multiplier: `p = a * b`, exact (36 bits hold every product).
+/// Registered signed multiplier: `p = a * b`, exact (`P` = `A` + `B` bits, at most 64).
 #[derive(LogicBlock, Default)]
-pub struct Mul18 {
+pub struct Mul<const A: usize, const B: usize, const P: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Operand A.
-    pub a: Signal<In, Signed<18>>,
+    pub a: Signal<In, Signed<A>>,
     /// Operand B.
-    pub b: Signal<In, Signed<18>>,
+    pub b: Signal<In, Signed<B>>,
     /// Product, [`MUL18_LATENCY`] cycles after its operands.
-    pub p: Signal<Out, Signed<36>>,
+    pub p: Signal<Out, Signed<P>>,
     _a_r: i64,
     _b_r: i64,
 }
 
-impl Logic for Mul18 {
+/// The 18x18 -> 36 multiplier: one MULT18X18D.
+pub type Mul18 = Mul<18, 18, 36>;
+
+impl<const A: usize, const B: usize, const P: usize> Logic for Mul<A, B, P> {
     fn update(&mut self) {
+        const { assert!(A + B == P && P <= 64, "Mul<A, B, P>: P = A + B <= 64") };
         if self.clock.pos_edge() {
             self.p.next = to_signed(self._a_r * self._b_r);
             self._a_r = to_i64(self.a.val());
@@ -40,27 +45,28 @@ impl Logic for Mul18 {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
+        Verilog::Custom(format!(
             "\
-reg signed [17:0] a_r;
-reg signed [17:0] b_r;
+reg signed [{a}:0] a_r;
+reg signed [{b}:0] b_r;
 initial begin
-   a_r = 18'sd0;
-   b_r = 18'sd0;
-   p = 36'sd0;
+   a_r = {A}'sd0;
+   b_r = {B}'sd0;
+   p = {P}'sd0;
 end
 always @(posedge clock) begin
    a_r <= a;
    b_r <= b;
    p <= a_r * b_r;
-end"
-            .into(),
-        )
+end",
+            a = A - 1,
+            b = B - 1,
+        ))
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
         vec![TimingInfo {
-            name: "mul18".into(),
+            name: "mul".into(),
             clock: "clock".into(),
             inputs: vec!["a".into(), "b".into()],
             outputs: vec!["p".into()],

@@ -1,5 +1,7 @@
-//! `Requant`: narrow a wide accumulator into an 18-bit format, as `Fmt::from_scaled` does:
-//! add half an LSB, arithmetic shift right, saturate (round to nearest, ties toward +infinity).
+//! `Narrow`: narrow a wide value into an `O`-bit format, as `Fmt::from_scaled` does: add half
+//! an LSB, arithmetic shift right, saturate (round to nearest, ties toward +infinity), or,
+//! built with [`Narrow::floor`], shift right without the half (`Fmt::from_scaled_floor`).
+//! [`Requant`] is the 18-bit one every forward and backward result goes through.
 //!
 //! The shift (fraction bits dropped) is fixed per instance. rust-hdl 0.46 has no shifts on
 //! `Signed`, so this is a leaf block with a Rust `update()` and hand-written Verilog. The
@@ -11,28 +13,37 @@ use rust_hdl::prelude::*;
 /// Cycles from `acc` to `y`.
 pub const REQUANT_LATENCY: usize = 1;
 
-/// Output width: every format of the forward datapath has 18 bits.
+/// Output width of [`Requant`]: every format of the forward datapath has 18 bits.
 pub const OUT_BITS: u32 = 18;
 
-/// `y = sat18((acc + 2^(shift-1)) >> shift)` (no rounding term when `shift` = 0), registered.
-/// `W` is the accumulator width (at most 63).
+/// `y = sat_O((acc + 2^(shift-1)) >> shift)` (no rounding term when `shift` = 0 or when
+/// built by [`Narrow::floor`]), registered. `W` is the input width (at most 63).
 #[derive(LogicBlock)]
-pub struct Requant<const W: usize> {
+pub struct Narrow<const W: usize, const O: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// The wide value, `shift` more fraction bits than the output format.
     pub acc: Signal<In, Signed<W>>,
-    /// The rounded, saturated 18-bit code.
-    pub y: Signal<Out, Signed<18>>,
+    /// The rounded, saturated `O`-bit code.
+    pub y: Signal<Out, Signed<O>>,
     _shift: u32,
+    _floor: bool,
 }
 
-impl<const W: usize> Requant<W> {
-    /// A requantiser dropping `shift` fraction bits.
+/// The 18-bit narrowing of the forward and backward datapaths.
+pub type Requant<const W: usize> = Narrow<W, 18>;
+
+impl<const W: usize, const O: usize> Narrow<W, O> {
+    /// Round to nearest, dropping `shift` fraction bits.
     pub fn new(shift: u32) -> Self {
-        assert!((OUT_BITS as usize..64).contains(&W), "accumulator width must be 18..=63 bits");
+        assert!((2..64).contains(&W) && (2..=W).contains(&O), "Narrow<{W}, {O}>: widths must be 2..=63, O <= W");
         assert!((shift as usize) < W, "shift must leave at least one bit");
-        Self { clock: Signal::default(), acc: Signal::default(), y: Signal::default(), _shift: shift }
+        Self { clock: Signal::default(), acc: Signal::default(), y: Signal::default(), _shift: shift, _floor: false }
+    }
+
+    /// Round toward -infinity, dropping `shift` fraction bits.
+    pub fn floor(shift: u32) -> Self {
+        Self { _floor: true, ..Self::new(shift) }
     }
 
     /// The fraction bits dropped.
@@ -41,18 +52,23 @@ impl<const W: usize> Requant<W> {
     }
 }
 
-/// The requantiser's arithmetic on codes: round to nearest (ties up) by `shift` bits, then
-/// saturate to 18 bits. What the Rust model and the Verilog both compute.
-pub fn requant_code(acc: i64, shift: u32) -> i64 {
-    let half = if shift > 0 { 1i128 << (shift - 1) } else { 0 };
+/// The narrowing's arithmetic on codes: round (to nearest, ties up, unless `floor`) by
+/// `shift` bits, then saturate to `bits` bits. What the Rust model and the Verilog compute.
+pub fn narrow_code(acc: i64, shift: u32, bits: u32, floor: bool) -> i64 {
+    let half = if shift > 0 && !floor { 1i128 << (shift - 1) } else { 0 };
     let q = (acc as i128 + half) >> shift;
-    q.clamp(-(1i128 << (OUT_BITS - 1)), (1i128 << (OUT_BITS - 1)) - 1) as i64
+    q.clamp(-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) as i64
 }
 
-impl<const W: usize> Logic for Requant<W> {
+/// [`narrow_code`] into 18 bits, rounding to nearest: [`Requant`]'s arithmetic.
+pub fn requant_code(acc: i64, shift: u32) -> i64 {
+    narrow_code(acc, shift, OUT_BITS, false)
+}
+
+impl<const W: usize, const O: usize> Logic for Narrow<W, O> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            self.y.next = to_signed(requant_code(to_i64(self.acc.val()), self._shift));
+            self.y.next = to_signed(narrow_code(to_i64(self.acc.val()), self._shift, O as u32, self._floor));
         }
     }
 
@@ -62,9 +78,9 @@ impl<const W: usize> Logic for Requant<W> {
 
     fn hdl(&self) -> Verilog {
         let s = self._shift;
-        let half = if s > 0 { 1u64 << (s - 1) } else { 0 };
+        let half = if s > 0 && !self._floor { 1u64 << (s - 1) } else { 0 };
         let top = W; // the sum is W + 1 bits: adding half can carry out of W bits
-        let max = (1u64 << (OUT_BITS - 1)) - 1;
+        let max = (1u64 << (O - 1)) - 1;
         Verilog::Custom(format!(
             "\
 localparam signed [{top}:0] MAXV = {w}'sd{max};
@@ -73,17 +89,19 @@ wire signed [{top}:0] sum;
 wire signed [{top}:0] q;
 assign sum = acc + {w}'sd{half};
 assign q = sum >>> {s};
-initial y = 18'sd0;
+initial y = {o}'sd0;
 always @(posedge clock) begin
    if (q > MAXV)
-      y <= MAXV[17:0];
+      y <= MAXV[{msb}:0];
    else if (q < MINV)
-      y <= MINV[17:0];
+      y <= MINV[{msb}:0];
    else
-      y <= q[17:0];
+      y <= q[{msb}:0];
 end",
             w = W + 1,
             min = max + 1,
+            o = O,
+            msb = O - 1,
         ))
     }
 

@@ -40,6 +40,8 @@ pub fn sign_extend(x: &str, i: usize, o: usize) -> String {
     assert!(0 < i && i <= o, "sign_extend: {i} to {o} bits");
     if i == o {
         x.to_string()
+    } else if i == 1 {
+        format!("{{{o}{{{x}}}}}") // a 1-bit signal cannot be bit-selected
     } else {
         format!("{{{{{}{{{x}[{}]}}}}, {x}}}", o - i, i - 1)
     }

@@ -4,19 +4,24 @@
 //! waivers at all; the composite blocks, which add rust-hdl's generated glue, must be clean
 //! with only the waivers in `fptt_hdl::lint::LINT_WAIVERS`.
 
+use fptt_hdl::adamax_ratio::{AdamaxRatio, Normalize, RoundShift};
 use fptt_hdl::backward_neuron::BackwardNeuron;
 use fptt_hdl::forward::ForwardStep;
+use fptt_hdl::grad_mac::GradMac;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
 use fptt_hdl::mac::Mac;
-use fptt_hdl::mul18::Mul18;
+use fptt_hdl::mul18::{Mul, Mul18};
 use fptt_hdl::neuron::NeuronUpdate;
 use fptt_hdl::output_error::OutputError;
-use fptt_hdl::requant::Requant;
+use fptt_hdl::param_update::ParamUpdate;
+use fptt_hdl::requant::{Narrow, Requant};
+use fptt_hdl::shift_sum::{ShiftSum, Term};
 use fptt_hdl::shift_up::ShiftUp;
 use fptt_hdl::sigmoid_rom::SigmoidRom;
 use fptt_hdl::surrogate_rom::SurrogateRom;
 use fptt_hdl::verify::verilog_of;
 use fptt_hdl::widen::Widen;
+use fptt_sim::fixed::Numerics;
 use fptt_sim::model::Shape;
 
 /// The `ForwardStep` instance linted: adapt here when its parameters change.
@@ -39,6 +44,13 @@ fn leaf_blocks() -> Vec<(&'static str, String)> {
         ("widen_18_19", verilog_of(Widen::<18, 19>::default())),
         ("widen_18_20", verilog_of(Widen::<18, 20>::default())),
         ("widen_18_18", verilog_of(Widen::<18, 18>::default())),
+        ("mul_44_18", verilog_of(Mul::<44, 18, 62>::default())),
+        ("narrow_48_27", verilog_of(Narrow::<48, 27>::new(16))),
+        ("narrow_36_18_floor", verilog_of(Narrow::<36, 18>::floor(16))),
+        ("shift_sum", verilog_of(ShiftSum::<18, 18, 46, 48>::new([Term::add(20), Term::sub(19), Term::add(0)]))),
+        ("shift_sum_1", verilog_of(ShiftSum::<27, 27, 1, 28>::new([Term::add(0), Term::sub(0), Term::add(0)]))),
+        ("normalize", verilog_of(Normalize::default())),
+        ("round_shift", verilog_of(RoundShift::default())),
     ]
 }
 
@@ -51,6 +63,9 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("neuron_update", verilog_of(NeuronUpdate::new())),
         ("backward_neuron", verilog_of(BackwardNeuron::new())),
         ("output_error", verilog_of(OutputError::new())),
+        ("adamax_ratio", verilog_of(AdamaxRatio::with(Numerics::DEFAULT))),
+        ("param_update", verilog_of(ParamUpdate::new())),
+        ("grad_mac", verilog_of(GradMac::default())),
         ("forward_step", forward_step_verilog()),
     ]
 }

@@ -129,16 +129,24 @@ fn up(x: i64, from: u32, to: u32) -> i64 {
     x << (to - from)
 }
 
-/// Scratch vectors of the backward pass.
+/// The deltas of one backward pass (delta format): what the accelerator's backward phases
+/// write into its delta banks, and what its update pass multiplies by the activations.
 #[derive(Clone, Debug, Default)]
 pub struct FixedScratch {
-    dz_o: Vec<i32>,
-    d_j: Vec<i32>,
-    d_s: Vec<i32>,
-    d_v: Vec<i32>,
-    dz_m: Vec<i32>,
-    dz_a: Vec<i32>,
-    d_i: Vec<i32>,
+    /// dJ/dz_o, C.
+    pub dz_o: Vec<i32>,
+    /// dJ/dJ_t (the readout current), C.
+    pub d_j: Vec<i32>,
+    /// dJ/ds_t, H.
+    pub d_s: Vec<i32>,
+    /// dJ/dv_t, H.
+    pub d_v: Vec<i32>,
+    /// dJ/dz_m, H.
+    pub dz_m: Vec<i32>,
+    /// dJ/dz_a, H.
+    pub dz_a: Vec<i32>,
+    /// dJ/dI_t, H.
+    pub d_i: Vec<i32>,
 }
 
 impl Kernel {

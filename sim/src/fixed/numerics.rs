@@ -6,6 +6,7 @@ use super::tables::{
     EXP_RANGE_LOG2, EXP_SEGMENTS, RECIPROCAL_INDEX_BITS, SIGMOID_RANGE_LOG2, SIGMOID_SEGMENTS, SURROGATE_RANGE_LOG2,
     SURROGATE_SEGMENTS,
 };
+use super::update::GRAD_SUM_BITS;
 use serde::Serialize;
 
 /// Width of the hardware multiplier's operands (ECP5 MULT18X18D).
@@ -95,7 +96,9 @@ impl Numerics {
             return Err("state format needs at least 6 fraction bits (table indexing)".into());
         }
         if self.coef.frac > 16 {
-            return Err("coef format: at most 16 fraction bits (1/B x a 48-bit sum must fit 64 bits)".into());
+            return Err(
+                "coef format: at most 16 fraction bits (1/B x a 44-bit gradient sum, rounded, must fit 64 bits)".into(),
+            );
         }
         if self.weight.bits > 30 || self.weight_avg.bits > 30 {
             return Err("weight formats: at most 30 bits (W - W-bar must fit a 32-bit multiplier operand)".into());
@@ -140,7 +143,18 @@ impl Numerics {
             ["a, beta_f, 1-beta_f, beta1, 1-beta1, beta2, 1/B".into(), f(self.coef), "nearest".into(), sat.clone()],
             ["beta (1.8), beta_f/a, step weight w_t".into(), f(self.gain), "nearest".into(), sat.clone()],
             ["b0 (0.1)".into(), f(self.state), "nearest".into(), sat.clone()],
-            ["accumulators".into(), "64-bit golden / 48-bit DSP".into(), "exact".into(), "never reached".into()],
+            [
+                "accumulators (dot products)".into(),
+                "64-bit golden / 48-bit DSP".into(),
+                "exact".into(),
+                "never reached".into(),
+            ],
+            [
+                "gradient sum of a word over B".into(),
+                format!("{GRAD_SUM_BITS} bits, lsb 2^-(delta + gate frac)"),
+                "exact".into(),
+                "saturate (never reached)".into(),
+            ],
         ]
     }
 

@@ -1,0 +1,189 @@
+//! `AdamaxRatio`: the Adamax ratio m / u of one parameter word per cycle, pipelined,
+//! bit-exact with the golden `WordUpdate::adamax`: 1/u from the 256-entry reciprocal table
+//! indexed by the 8 bits after u's leading one ([`Normalize`], a priority encoder), one
+//! [`Mul18`], then a rounding shift by the leading one's position ([`RoundShift`]):
+//!
+//! ```text
+//! e = msb(u), r = reciprocal[(u << 8 >> e) mod 256]   (2^16 / mantissa)
+//! ratio = sat18(round(m r / 2^e))
+//! ```
+//!
+//! (for a ratio format with as many fraction bits as the table's entries, the default).
+//! Latency [`ADAMAX_RATIO_LATENCY`]; u must be positive (the update keeps u >= |g| + 1).
+
+use crate::mul18::Mul18;
+use crate::word::{to_i64, to_signed};
+use fptt_sim::fixed::tables::{Tables, RECIPROCAL_FRAC, RECIPROCAL_INDEX_BITS};
+use fptt_sim::fixed::Numerics;
+use rust_hdl::prelude::*;
+
+/// Edges from (m, u) to the ratio.
+pub const ADAMAX_RATIO_LATENCY: usize = 4;
+
+const _: () = assert!(RECIPROCAL_INDEX_BITS == 8, "Normalize emits 8 index bits");
+
+/// Position of the leading one of a positive 18-bit u (`e`) and the 8 bits after it, zero
+/// padded (`index`); combinational.
+#[derive(LogicBlock, Default)]
+pub struct Normalize {
+    /// u > 0.
+    pub u: Signal<In, Signed<18>>,
+    /// floor(log2 u), 0..=16.
+    pub e: Signal<Out, Bits<5>>,
+    /// The 8 bits after the leading one.
+    pub index: Signal<Out, Bits<8>>,
+}
+
+/// [`Normalize`]'s arithmetic: (e, index) of u (both 0 for u <= 0).
+pub fn normalize_code(u: i64) -> (u64, u64) {
+    if u <= 0 {
+        return (0, 0);
+    }
+    let e = 63 - u.leading_zeros() as u64;
+    (e, (((u as u64) << 8) >> e) & 0xff)
+}
+
+impl Logic for Normalize {
+    fn update(&mut self) {
+        let (e, index) = normalize_code(to_i64(self.u.val()));
+        self.e.next = e.into();
+        self.index.next = index.into();
+    }
+
+    fn connect(&mut self) {
+        self.e.connect();
+        self.index.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "\
+integer i;
+always @(*) begin
+   e = 5'd0;
+   for (i = 1; i < 17; i = i + 1)
+      if (u[i]) e = i[4:0];
+   // index bit 7 - i is the bit i + 1 below the leading one (0 below bit 0)
+   for (i = 0; i < 8; i = i + 1)
+      index[7 - i] = ({27'd0, e} > i) ? u[{27'd0, e} - 1 - i] : 1'b0;
+   if (u[17]) begin
+      e = 5'd0;
+      index = 8'd0;
+   end
+end"
+            .into(),
+        )
+    }
+}
+
+/// `y = sat18(round(x / 2^sh))` (round to nearest, ties up), `sh` 0..=31 at run time; registered.
+#[derive(LogicBlock, Default)]
+pub struct RoundShift {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// The product.
+    pub x: Signal<In, Signed<36>>,
+    /// The shift.
+    pub sh: Signal<In, Bits<5>>,
+    /// The rounded, saturated result.
+    pub y: Signal<Out, Signed<18>>,
+}
+
+impl Logic for RoundShift {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let sh = self.sh.val().index() as u32;
+            self.y.next = to_signed(crate::requant::narrow_code(to_i64(self.x.val()), sh, 18, false));
+        }
+    }
+
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "\
+wire signed [36:0] half;
+wire signed [36:0] q;
+assign half = (37'sd1 <<< sh) >>> 1;
+assign q = (x + half) >>> sh;
+initial y = 18'sd0;
+always @(posedge clock) begin
+   if (q > 37'sd131071)
+      y <= 18'sd131071;
+   else if (q < -37'sd131072)
+      y <= -18'sd131072;
+   else
+      y <= q[17:0];
+end"
+            .into(),
+        )
+    }
+}
+
+/// The pipelined ratio m / u.
+#[derive(LogicBlock)]
+pub struct AdamaxRatio {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// First moment m (grad format).
+    pub m: Signal<In, Signed<18>>,
+    /// Second moment u (grad format), positive.
+    pub u: Signal<In, Signed<18>>,
+    /// m / u (ratio format), [`ADAMAX_RATIO_LATENCY`] edges later.
+    pub ratio: Signal<Out, Signed<18>>,
+    norm: Normalize,
+    rom: SyncROM<Signed<18>, 8>,
+    mul: Mul18,
+    shift: RoundShift,
+    m_d: DFF<Signed<18>>,
+    e_d: [DFF<Bits<5>>; 3],
+}
+
+impl AdamaxRatio {
+    /// The unit for formats `n` (grad and ratio 18 bits, the ratio with the table's fraction bits).
+    pub fn with(n: Numerics) -> Self {
+        assert!(n.grad.bits == 18 && n.ratio.bits == 18, "18-bit moments and ratio");
+        assert_eq!(n.ratio.frac, RECIPROCAL_FRAC, "ratio = m r / 2^e needs ratio fraction bits = the table's");
+        let tables = Tables::new(n.state, n.gate);
+        Self {
+            clock: Signal::default(),
+            m: Signal::default(),
+            u: Signal::default(),
+            ratio: Signal::default(),
+            norm: Normalize::default(),
+            rom: SyncROM::from(tables.reciprocal_entries().iter().map(|&r| to_signed::<18>(r as i64))),
+            mul: Mul18::default(),
+            shift: RoundShift::default(),
+            m_d: DFF::default(),
+            e_d: Default::default(),
+        }
+    }
+}
+
+impl Logic for AdamaxRatio {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, m_d);
+        for i in 0..3 {
+            self.e_d[i].clock.next = self.clock.val();
+        }
+        self.rom.clock.next = self.clock.val();
+        self.mul.clock.next = self.clock.val();
+        self.shift.clock.next = self.clock.val();
+        // E1: the table entry, m and e registered.
+        self.norm.u.next = self.u.val();
+        self.rom.address.next = self.norm.index.val();
+        self.m_d.d.next = self.m.val();
+        self.e_d[0].d.next = self.norm.e.val();
+        // E3: m r; E4: rounded by e.
+        self.mul.a.next = self.m_d.q.val();
+        self.mul.b.next = self.rom.data.val();
+        self.e_d[1].d.next = self.e_d[0].q.val();
+        self.e_d[2].d.next = self.e_d[1].q.val();
+        self.shift.x.next = self.mul.p.val();
+        self.shift.sh.next = self.e_d[2].q.val();
+        self.ratio.next = self.shift.y.val();
+    }
+}
