@@ -59,7 +59,8 @@ pub const STREAM_BITS: usize = crate::mac::SLOT_BITS;
 /// Lane index bits (at most 32 lanes).
 pub const LANE_BITS: usize = 5;
 
-/// What the read-back port reads (`rd_vec`).
+/// What the read-back port reads (`rd_vec`): the state, and everything the backward step
+/// needs from the forward step (the trace and the previous state).
 pub mod rd {
     /// u (state format).
     pub const U: u64 = 0;
@@ -69,6 +70,32 @@ pub mod rd {
     pub const S: u64 = 2;
     /// o (state format).
     pub const O: u64 = 3;
+    /// u_{t-1}.
+    pub const U_PREV: u64 = 4;
+    /// b_{t-1}.
+    pub const B_PREV: u64 = 5;
+    /// s_{t-1}.
+    pub const S_PREV: u64 = 6;
+    /// o_{t-1}.
+    pub const O_PREV: u64 = 7;
+    /// v_t (state).
+    pub const V: u64 = 8;
+    /// theta_t (state).
+    pub const THETA: u64 = 9;
+    /// I_t (state).
+    pub const CURRENT: u64 = 10;
+    /// alpha_t (gate).
+    pub const ALPHA: u64 = 11;
+    /// rho_t (gate).
+    pub const RHO: u64 = 12;
+    /// J_t (state).
+    pub const J: u64 = 13;
+    /// alpha^o_t (gate).
+    pub const ALPHA_O: u64 = 14;
+    /// x_t (input).
+    pub const X: u64 = 15;
+    /// Bits of the code.
+    pub const BITS: usize = 4;
 }
 /// Sigmoid latency in edges (z visible -> y visible), for the valid delay line.
 const SIG_EDGES: usize = 5;
@@ -87,7 +114,7 @@ mod src {
 }
 const _: () = assert!(src::X == 0 && src::SPIKE == 1 && src::CURRENT == 2 && src::U == 3, "literal codes");
 const _: () = assert!(src::B == 4 && src::J == 5 && src::O == 6 && src::BIAS == 7, "literal codes");
-const _: () = assert!(rd::U == 0 && rd::B == 1 && rd::S == 2 && rd::O == 3, "literal codes");
+const _: () = assert!(rd::U == 0 && rd::B == 1 && rd::S == 2 && rd::O == 3 && rd::X == 15, "literal codes");
 
 /// Where every parameter and vector element lives on `lanes` lanes: lane l holds rows
 /// k = l, l + L, l + 2L, .. of each tensor, tensor after tensor in the golden order, each row
@@ -414,7 +441,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     /// Start one step (ignored while busy).
     pub start: Signal<In, Bit>,
     /// Read-back: which vector ([`rd`] codes), honoured while not busy.
-    pub rd_vec: Signal<In, Bits<2>>,
+    pub rd_vec: Signal<In, Bits<{ rd::BITS }>>,
     /// Read-back: which lane.
     pub rd_lane: Signal<In, Bits<LANE_BITS>>,
     /// Read-back: vector bank address ([`Banking::vector`]).
@@ -476,7 +503,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     g2: DFF<Bit>,
     b_2: DFF<Bits<STREAM_BITS>>,
     sv: [DFF<Bit>; SIG_EDGES],
-    rd_vec_d: DFF<Bits<2>>,
+    rd_vec_d: DFF<Bits<{ rd::BITS }>>,
     rd_lane_d: DFF<Bits<LANE_BITS>>,
     // combinational
     up1: Signal<Local, Bit>,

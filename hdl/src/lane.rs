@@ -1,6 +1,6 @@
 //! `ForwardLane<B>`: one weight lane of [`ForwardStep`](crate::forward::ForwardStep): its
 //! weight bank, its share of every per-stream vector (x, s, u, b, I, alpha, rho, J, alpha^o,
-//! o) in banks, one [`Mac`] with B accumulator slots, one [`SigmoidRom`] and one
+//! o, and for the backward step v, theta and the previous step's u, b, s, o) in banks, one [`Mac`] with B accumulator slots, one [`SigmoidRom`] and one
 //! [`NeuronUpdate`]. The sequencer in `ForwardStep` drives every lane with the same addresses
 //! and flags; a lane's own data differ.
 //!
@@ -8,6 +8,10 @@
 //! this lane's vector operand for activation source `src` (a registered bank read, muxed), and
 //! `rd_cand` its vector `rd_vec` for the host's read-back; the sequencer picks one lane's.
 //! Writes: with `wvalid`, the result of phase `phase` goes to `res_addr` of the phase's banks.
+//! The element-wise phases also keep what they overwrite: the neuron update (phase 3) copies
+//! the u, b, s it reads into the `_prev` banks as it reads them (one edge later, at the
+//! delayed read address), and writes v and theta beside the new state; the readout update
+//! (phase 6) copies o the same way.
 //!
 //! Keeping a lane in its own module keeps each generated always-block small: Icarus re-runs a
 //! block whenever one of its inputs changes, so one block for all lanes costs O(L^2) per cycle.
@@ -38,7 +42,7 @@ pub struct ForwardLane<const B: usize> {
     /// This lane's vector operand for `src`.
     pub cand: Signal<Out, Signed<18>>,
     /// Read-back: which vector ([`rd`] codes).
-    pub rd_vec: Signal<In, Bits<2>>,
+    pub rd_vec: Signal<In, Bits<{ rd::BITS }>>,
     /// This lane's `rd_vec` element at last edge's `vaddr`.
     pub rd_cand: Signal<Out, Signed<18>>,
     /// MAC term: the broadcast activation (the weight is this lane's bank word).
@@ -88,6 +92,13 @@ pub struct ForwardLane<const B: usize> {
     j_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
     ao_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
     o_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
+    u_prev_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
+    b_prev_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
+    s_prev_ram: RAM<Bit, BANK_ADDR_BITS>,
+    o_prev_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
+    v_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
+    theta_ram: RAM<Signed<18>, BANK_ADDR_BITS>,
+    vaddr_d: DFF<Bits<BANK_ADDR_BITS>>,
     mac: Mac<B>,
     sigmoid: SigmoidRom,
     neuron: NeuronUpdate,
@@ -139,6 +150,13 @@ impl<const B: usize> ForwardLane<B> {
             j_ram: ram(0),
             ao_ram: ram(0),
             o_ram: ram(0),
+            u_prev_ram: ram(0),
+            b_prev_ram: ram(n.gate.quantize(THRESHOLD_BASE)),
+            s_prev_ram: RAM::from((0..vector_words).map(|_| false)),
+            o_prev_ram: ram(0),
+            v_ram: ram(0),
+            theta_ram: ram(0),
+            vaddr_d: DFF::default(),
             mac: Mac::with_shifts([f.w + f.x - f.s, f.w + f.s - f.s, f.w + f.g - f.s], f.g - f.s)
                 .with_gates([f.x, f.s, f.g]),
             sigmoid: SigmoidRom::with(n),
@@ -177,6 +195,19 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.ao_ram.write_clock.next = self.clock.val();
         self.o_ram.read_clock.next = self.clock.val();
         self.o_ram.write_clock.next = self.clock.val();
+        self.u_prev_ram.read_clock.next = self.clock.val();
+        self.u_prev_ram.write_clock.next = self.clock.val();
+        self.b_prev_ram.read_clock.next = self.clock.val();
+        self.b_prev_ram.write_clock.next = self.clock.val();
+        self.s_prev_ram.read_clock.next = self.clock.val();
+        self.s_prev_ram.write_clock.next = self.clock.val();
+        self.o_prev_ram.read_clock.next = self.clock.val();
+        self.o_prev_ram.write_clock.next = self.clock.val();
+        self.v_ram.read_clock.next = self.clock.val();
+        self.v_ram.write_clock.next = self.clock.val();
+        self.theta_ram.read_clock.next = self.clock.val();
+        self.theta_ram.write_clock.next = self.clock.val();
+        self.vaddr_d.clock.next = self.clock.val();
 
         // Reads.
         self.wram.read_address.next = self.waddr.val();
@@ -190,6 +221,13 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.j_ram.read_address.next = self.vaddr.val();
         self.ao_ram.read_address.next = self.vaddr.val();
         self.o_ram.read_address.next = self.vaddr.val();
+        self.u_prev_ram.read_address.next = self.vaddr.val();
+        self.b_prev_ram.read_address.next = self.vaddr.val();
+        self.s_prev_ram.read_address.next = self.vaddr.val();
+        self.o_prev_ram.read_address.next = self.vaddr.val();
+        self.v_ram.read_address.next = self.vaddr.val();
+        self.theta_ram.read_address.next = self.vaddr.val();
+        self.vaddr_d.d.next = self.vaddr.val();
         // (literal `src` and `rd` codes: hdl_gen cannot emit a named constant)
         if self.src.val() == 0 {
             self.cand.next = self.x_ram.read_data.val();
@@ -222,8 +260,36 @@ impl<const B: usize> Logic for ForwardLane<B> {
             } else {
                 self.rd_cand.next = self.zero.val();
             }
-        } else {
+        } else if self.rd_vec.val() == 3 {
             self.rd_cand.next = self.o_ram.read_data.val();
+        } else if self.rd_vec.val() == 4 {
+            self.rd_cand.next = self.u_prev_ram.read_data.val();
+        } else if self.rd_vec.val() == 5 {
+            self.rd_cand.next = self.b_prev_ram.read_data.val();
+        } else if self.rd_vec.val() == 6 {
+            if self.s_prev_ram.read_data.val() {
+                self.rd_cand.next = self.one.val();
+            } else {
+                self.rd_cand.next = self.zero.val();
+            }
+        } else if self.rd_vec.val() == 7 {
+            self.rd_cand.next = self.o_prev_ram.read_data.val();
+        } else if self.rd_vec.val() == 8 {
+            self.rd_cand.next = self.v_ram.read_data.val();
+        } else if self.rd_vec.val() == 9 {
+            self.rd_cand.next = self.theta_ram.read_data.val();
+        } else if self.rd_vec.val() == 10 {
+            self.rd_cand.next = self.i_ram.read_data.val();
+        } else if self.rd_vec.val() == 11 {
+            self.rd_cand.next = self.alpha_ram.read_data.val();
+        } else if self.rd_vec.val() == 12 {
+            self.rd_cand.next = self.rho_ram.read_data.val();
+        } else if self.rd_vec.val() == 13 {
+            self.rd_cand.next = self.j_ram.read_data.val();
+        } else if self.rd_vec.val() == 14 {
+            self.rd_cand.next = self.ao_ram.read_data.val();
+        } else {
+            self.rd_cand.next = self.x_ram.read_data.val();
         }
 
         // The MAC: this lane's weight word times the broadcast activation.
@@ -283,6 +349,25 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.j_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 4);
         self.ao_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 5);
         self.o_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 6);
+        self.v_ram.write_address.next = self.res_addr.val();
+        self.theta_ram.write_address.next = self.res_addr.val();
+        self.v_ram.write_data.next = self.neuron.v.val();
+        self.theta_ram.write_data.next = self.neuron.theta.val();
+        self.v_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
+        self.theta_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
+        // What the element-wise phases overwrite, copied as they read it.
+        self.u_prev_ram.write_address.next = self.vaddr_d.q.val();
+        self.b_prev_ram.write_address.next = self.vaddr_d.q.val();
+        self.s_prev_ram.write_address.next = self.vaddr_d.q.val();
+        self.o_prev_ram.write_address.next = self.vaddr_d.q.val();
+        self.u_prev_ram.write_data.next = self.u_ram.read_data.val();
+        self.b_prev_ram.write_data.next = self.b_ram.read_data.val();
+        self.s_prev_ram.write_data.next = self.s_ram.read_data.val();
+        self.o_prev_ram.write_data.next = self.o_ram.read_data.val();
+        self.u_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 3);
+        self.b_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 3);
+        self.s_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 3);
+        self.o_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 6);
 
         // Host writes.
         self.wram.write_address.next = self.host_addr.val();
@@ -295,3 +380,4 @@ impl<const B: usize> Logic for ForwardLane<B> {
 }
 
 const _: () = assert!(rd::U == 0 && rd::B == 1 && rd::S == 2 && rd::O == 3, "literal codes");
+const _: () = assert!(rd::U_PREV == 4 && rd::S_PREV == 6 && rd::V == 8 && rd::J == 13 && rd::X == 15, "literal codes");

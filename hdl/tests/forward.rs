@@ -2,8 +2,10 @@
 //! sequences: for random networks, weight scales, lane counts and run-time batches of
 //! independent input sequences, the test bench loads the weights into the lanes' banks (through
 //! `Banking`), then for every step writes each stream's input x and pulses `start`; after the
-//! step it reads back every stream's u, b, s and o through the read-back port. Every value
-//! must equal the golden trace of its stream and step, and every step must take the cycles of
+//! step it reads back, through the read-back port, every stream's new state (u, b, s, o),
+//! the previous state the unit kept (u, b, s, o of the step before) and the trace the backward
+//! step will need (v, theta, I, alpha, rho, J, alpha^o, x). Every value must equal the golden
+//! trace of its stream and step, and every step must take the cycles of
 //! `step_cycles`. In rust-hdl's simulator and on the generated Verilog, on the same input
 //! rows: in Verilator for every configuration, in Icarus (4-state) for those of up to 8 lanes.
 
@@ -84,6 +86,7 @@ fn configured(
     for t in 0..STEPS {
         let mut trs = vec![];
         for (b, st) in st.iter_mut().enumerate() {
+            let prev = st.clone();
             let x: Vec<i32> = (0..shape.inputs).map(|_| rng.code(18).clamp(-(1 << 16), 1 << 16) as i32).collect();
             rows.extend(x.iter().enumerate().map(|(j, &v)| {
                 let (lane, addr) = bank.vector(b, j);
@@ -93,13 +96,30 @@ fn configured(
             kernel.forward(&layout, &w, st, &x, &mut tr);
             st.advance(&tr);
             spikes += tr.s.iter().filter(|&&s| s != 0).count();
-            trs.push(tr);
+            trs.push((prev, tr));
         }
         starts.push(rows.len());
         rows.push(row([0; 5], 1, last, [0; 3]));
         rows.extend(std::iter::repeat_n(row([0; 5], 0, last, [0; 3]), idle));
-        for (b, tr) in trs.iter().enumerate() {
-            let vecs = [(rd::U, &tr.u, "u"), (rd::B, &tr.b, "b"), (rd::S, &tr.s, "s"), (rd::O, &tr.o, "o")];
+        for (b, (prev, tr)) in trs.iter().enumerate() {
+            let vecs = [
+                (rd::U, &tr.u, "u"),
+                (rd::B, &tr.b, "b"),
+                (rd::S, &tr.s, "s"),
+                (rd::O, &tr.o, "o"),
+                (rd::U_PREV, &prev.u, "u_prev"),
+                (rd::B_PREV, &prev.b, "b_prev"),
+                (rd::S_PREV, &prev.s, "s_prev"),
+                (rd::O_PREV, &prev.o, "o_prev"),
+                (rd::V, &tr.v, "v"),
+                (rd::THETA, &tr.theta, "theta"),
+                (rd::CURRENT, &tr.current, "I"),
+                (rd::ALPHA, &tr.alpha, "alpha"),
+                (rd::RHO, &tr.rho, "rho"),
+                (rd::J, &tr.j, "J"),
+                (rd::ALPHA_O, &tr.alpha_o, "alpha^o"),
+                (rd::X, &tr.x, "x"),
+            ];
             for (code, v, name) in vecs {
                 for (k, &want) in v.iter().enumerate() {
                     let (lane, addr) = bank.vector(b, k);
@@ -164,7 +184,7 @@ const INPUTS: [Port; 10] = [
     Port::signed("host_data", 18),
     Port::unsigned("start", 1),
     Port::unsigned("last_stream", 4),
-    Port::unsigned("rd_vec", 2),
+    Port::unsigned("rd_vec", rd::BITS),
     Port::unsigned("rd_lane", 5),
     Port::unsigned("rd_addr", 10),
 ];
@@ -186,7 +206,7 @@ fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
     assert!(seq.spikes > 0 && seq.spikes < seq.updates, "{what}: spike mix {} of {}", seq.spikes, seq.updates);
     println!(
         "forward {what}: shape {:?} (unit built for {:?}), L = {}, B = {} ({} run): {STEPS} steps, {} read-back \
-         values (u, b, s, o of every stream and step, {} spikes in {} neuron updates) bit-exact; {want} cycles/step",
+         values (state, previous state and trace of every stream and step, {} spikes in {} neuron updates) bit-exact; {want} cycles/step",
         (seq.shape.inputs, seq.shape.hidden, seq.shape.outputs),
         (seq.built.inputs, seq.built.hidden, seq.built.outputs),
         seq.lanes,
