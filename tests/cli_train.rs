@@ -155,9 +155,39 @@ fn bench_rtl_refuses_what_does_not_fit() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("weight words per lane") && err.contains("use more lanes"), "{err}");
-    let out = fptt(&["bench", "--backend", "rtl", "--mode", "train", "--hidden", "8", "--lanes", "4"]);
+    let out = fptt(&["bench", "--backend", "rtl", "--mode", "train", "--hidden", "8", "--batch", "17"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--mode infer"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 16 streams"));
+}
+
+#[test]
+fn bench_rtl_trains_bit_exact_and_counts_cycles() {
+    // the benchmark itself fails unless every state and parameter word equals the golden model's
+    let (i, h, c, l, b) = (2usize, 6usize, 1usize, 2usize, 2usize);
+    let v = json(&fptt(&[
+        "bench",
+        "--backend",
+        "rtl",
+        "--mode",
+        "train",
+        "--inputs",
+        &i.to_string(),
+        "--hidden",
+        &h.to_string(),
+        "--outputs",
+        &c.to_string(),
+        "--lanes",
+        &l.to_string(),
+        "--batch",
+        &b.to_string(),
+        "--rtl-steps",
+        "3",
+        "--json",
+    ]));
+    let shape = fptt_sim::model::Shape::new(i, h, c).unwrap();
+    assert_eq!(v["mode"], "train");
+    assert_eq!(v["cycles_per_step"], fptt_hdl::forward::train_step_cycles(shape, l, b));
+    assert_eq!(v["ideal_cycles_per_step"].as_f64().unwrap(), fptt_hdl::forward::ideal_train_step_cycles(shape, l, b));
 }
 
 #[test]

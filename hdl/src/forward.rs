@@ -1,14 +1,16 @@
 //! `ForwardStep<B, L>`: one time step of the LTC layer and the liquid readout for up to B
-//! streams on L weight lanes, bit-exact with the golden model's `Kernel::forward` per stream.
+//! streams on L weight lanes, bit-exact with the golden model's `Kernel::forward` per stream,
+//! and with `learn`, the one-step backward pass after it (`Kernel::regression_error` and
+//! `Kernel::backward`: every delta, for every stream).
 //!
 //! **Lanes.** Lane l owns the rows k with k mod L = l of every weight tensor (W_in, W_rec,
 //! b_I, W_m, c_m, W_a, c_a, W_o, c_o, W_ot, c_ot) in its own weight bank, and the same
-//! elements of every per-neuron or per-output vector (x, s, u, b, I, alpha, rho, J, alpha^o,
-//! o) in its own vector banks, for every stream. [`Banking`] is the one map from the golden
-//! flat layout and from (stream, element) to (lane, bank address); the host loads and reads
-//! through it. Each lane has one multiply-accumulate pipeline ([`Mac`], its 18x18 multiplier
-//! with registered inputs and outputs behind the bank's registered read), one sigmoid table
-//! ([`SigmoidRom`]) and one element-wise neuron pipeline ([`NeuronUpdate`]).
+//! elements of every per-neuron or per-output vector (state, trace, target, deltas: see
+//! [`ForwardLane`]) in its own vector banks, for every stream. [`Banking`] is the one map from
+//! the golden flat layout and from (stream, element) to (lane, bank address); the host loads
+//! and reads through it. Each lane has one multiply-accumulate pipeline ([`crate::mac::Mac`],
+//! its 18x18 multiplier with registered inputs and outputs behind the bank's registered read),
+//! one sigmoid table and the element-wise pipelines.
 //!
 //! **Streams.** Stream b's state lives at bank address b R + r (R = rows per lane). A weight
 //! word read from a bank feeds the lane's multiplier for streams 0..=`last_stream` on
@@ -17,31 +19,49 @@
 //! element j of a vector, read from lane j mod L's bank and broadcast to all lanes, so every
 //! bank of every lane reads at one shared address each cycle.
 //!
-//! A pulse on `start` runs seven phases, each until its last result is written back:
+//! A pulse on `start` runs seven phases (twelve with `learn`), each until its last result is
+//! written back:
 //!
 //! | phase | rows | terms of row k | result |
 //! |---|---|---|---|
 //! | 0 I | H | W_in x, W_rec (s 2^14), b_I 2^14 | I (MAC, shift 14) |
 //! | 1 z_m | H | W_m [I; u], c_m 2^12 | alpha = sigma (MAC shift 12, sigmoid) |
 //! | 2 z_a | H | W_a [I (shifted up 4); b], c_a 2^16 | rho = sigma (MAC shift 16, sigmoid) |
-//! | 3 N | H | - | b, s, u by the [`NeuronUpdate`] pipeline |
+//! | 3 N | H | - | b, s, u, v, theta by the `NeuronUpdate` pipeline |
 //! | 4 J | C | W_o (s 2^12), c_o 2^12 | J (MAC, shift 12) |
 //! | 5 z_o | C | W_ot [J; o], c_ot 2^12 | alpha^o = sigma (MAC shift 12, sigmoid) |
 //! | 6 P | C | - | o = o + alpha^o (J - o), the `v` path of the same pipeline |
+//! | 7 OE | C | - | d_o = w_t (o - y), dz_o by the `OutputError` pipeline |
+//! | 8 dJ | C columns | W_ot[:, :C]^T dz_o (shifted up 4), d_o alpha^o | d_J (lane sum, shift 16) |
+//! | 9 ds | H columns | W_o^T d_J | d_s (lane sum, shift 12) |
+//! | 10 BN | H | - | d_v, dz_m, dz_a by the `BackwardNeuron` pipeline |
+//! | 11 dI | H columns | W_m[:, :H]^T dz_m, W_a[:, :H]^T dz_a (up 4), d_v alpha | d_I (lane sum, shift 16) |
 //!
-//! A phase's parameters (rows per lane, segment lengths, activation sources, weight row bases
+//! **Transposed products** (phases 8, 9, 11) reuse the row-wise weight banks: for column k,
+//! every lane multiplies its own rows' weights in column k by its own rows' deltas into
+//! accumulator slot b (the weight address walks down the column), lane k mod L adds the
+//! diagonal term, and the lanes' exact sums (the MAC's `raw`) are added by a pipelined tree
+//! over the lanes and rounded once; the result goes to lane k mod L. One rounding of the exact
+//! sum, as the golden model: the order of the additions cannot change a bit.
+//!
+//! A phase's parameters (rows per lane, segment lengths, operand sources, weight row bases
 //! and strides in the lane banks, bias operand) come from a small per-phase configuration
-//! table ([`cfg`]), filled at power-on for the shape the unit is built for; the host may
+//! table ([`mod@cfg`]), filled at power-on for the shape the unit is built for; the host may
 //! rewrite it ([`config_writes`]) to run any shape no larger in any dimension. The maxima are
 //! synthesis-time: dimensions up to 2^[`DIM_BITS`], [`WEIGHT_ADDR_BITS`] and
-//! [`BANK_ADDR_BITS`] bank sizes, B and L. The term generator walks local rows r, in each row segment 1,
-//! segment 2 and the bias, and for each term the streams; the pipelines drain between phases.
-//! Spike and bias terms (w s 2^f, w 2^f) are additions in the MAC, not products. While idle, the
-//! host reads any stream's u, b, s, o through the `rd_*` port (one registered read per cycle).
+//! [`BANK_ADDR_BITS`] bank sizes, B and L. The term generator walks local rows r, in each row
+//! segment 1, segment 2 and the bias, and for each term the streams; the pipelines drain
+//! between phases. Spike and bias terms (w s 2^f, w 2^f) are additions in the MAC, not
+//! products. The host writes inputs x, targets y and step weights w_t ([`host`]) before a
+//! step; while idle, it reads any stream's element of any vector ([`rd`]) through the `rd_*`
+//! port (one registered read per cycle).
 
+use crate::backward_neuron::BACKWARD_NEURON_LATENCY;
 use crate::lane::ForwardLane;
 use crate::mac::MAC_LATENCY;
 use crate::neuron::NEURON_LATENCY;
+use crate::output_error::OUTPUT_ERROR_LATENCY;
+use crate::requant::Requant;
 use crate::word::to_signed;
 use fptt_sim::fixed::model::Kernel;
 use fptt_sim::fixed::Numerics;
@@ -58,6 +78,78 @@ pub const BANK_ADDR_BITS: usize = 10;
 pub const STREAM_BITS: usize = crate::mac::SLOT_BITS;
 /// Lane index bits (at most 32 lanes).
 pub const LANE_BITS: usize = 5;
+/// Operand source code bits.
+pub const SRC_BITS: usize = 5;
+/// Phase number bits.
+pub const PHASE_BITS: usize = 5;
+/// The phases (see the table in the module docs).
+pub mod phase {
+    /// Last forward phase (the readout update).
+    pub const LAST_FORWARD: u64 = 6;
+    /// Output error.
+    pub const OUTPUT_ERROR: u64 = 7;
+    /// Last backward phase (d_I).
+    pub const LAST_BACKWARD: u64 = 11;
+    /// First update phase (W_in, W_rec, b_I).
+    pub const FIRST_UPDATE: u64 = 12;
+    /// Last update phase (W_ot, c_ot).
+    pub const LAST_UPDATE: u64 = 16;
+    /// Table entries.
+    pub const ENTRIES: usize = 32;
+}
+const _: () = assert!(phase::LAST_FORWARD == 6 && phase::LAST_BACKWARD == 11, "literal phase numbers");
+const _: () = assert!(phase::FIRST_UPDATE == 12 && phase::LAST_UPDATE == 16, "literal phase numbers");
+
+/// Cycles an update phase waits after its last term: the gradient sum, the parameter read and
+/// the update pipeline, until the word's operand is written (29 edges), and one more.
+pub const UPDATE_DRAIN: usize = 31;
+const _: () = assert!(
+    UPDATE_DRAIN > 5 + crate::param_update::PARAM_UPDATE_LATENCY + 1,
+    "the drain covers the last word's writes"
+);
+
+/// The update constants' registers (`host_addr` of a [`host::UPDATE_CONST`] write).
+pub mod uconst {
+    /// 1/B.
+    pub const INV_BATCH: usize = 0;
+    /// a.
+    pub const A: usize = 1;
+    /// 1 - beta_f.
+    pub const KEEP: usize = 2;
+    /// beta_f.
+    pub const BETA_F: usize = 3;
+    /// beta_f / a.
+    pub const PULL: usize = 4;
+    /// Adamax beta1.
+    pub const BETA1: usize = 5;
+    /// 1 - beta1.
+    pub const ONE_MINUS_BETA1: usize = 6;
+    /// Adamax beta2.
+    pub const BETA2: usize = 7;
+    /// Learning rate.
+    pub const LR: usize = 8;
+    /// 1: Adamax, 0: SGD.
+    pub const ADAMAX: usize = 9;
+    /// Number of registers.
+    pub const COUNT: usize = 10;
+}
+
+/// The host writes (`host_addr`, `host_data`) that load the update constants `c`.
+pub fn update_const_writes(c: &fptt_sim::fixed::update::UpdateConsts) -> Vec<(usize, i64)> {
+    use fptt_sim::fptt::Optimizer;
+    vec![
+        (uconst::INV_BATCH, c.inv_batch),
+        (uconst::A, c.a),
+        (uconst::KEEP, c.keep),
+        (uconst::BETA_F, c.beta_f),
+        (uconst::PULL, c.pull),
+        (uconst::BETA1, c.beta1),
+        (uconst::ONE_MINUS_BETA1, c.one_minus_beta1),
+        (uconst::BETA2, c.beta2),
+        (uconst::LR, c.lr),
+        (uconst::ADAMAX, (c.optimizer == Optimizer::Adamax) as i64),
+    ]
+}
 
 /// What the read-back port reads (`rd_vec`): the state, and everything the backward step
 /// needs from the forward step (the trace and the previous state).
@@ -94,8 +186,36 @@ pub mod rd {
     pub const ALPHA_O: u64 = 14;
     /// x_t (input).
     pub const X: u64 = 15;
+    /// d_o (delta format).
+    pub const D_O: u64 = 16;
+    /// dz_o (delta).
+    pub const DZ_O: u64 = 17;
+    /// d_J (delta).
+    pub const D_J: u64 = 18;
+    /// d_s (delta).
+    pub const D_S: u64 = 19;
+    /// d_v (delta).
+    pub const D_V: u64 = 20;
+    /// dz_m (delta).
+    pub const DZ_M: u64 = 21;
+    /// dz_a (delta).
+    pub const DZ_A: u64 = 22;
+    /// d_I (delta).
+    pub const D_I: u64 = 23;
+    /// The target y (state).
+    pub const Y: u64 = 24;
+    /// W (weight format, 27 bits) of the parameter word at `rd_addr` ([`super::Banking::weight`]).
+    pub const W: u64 = 25;
+    /// W-bar of the parameter word.
+    pub const W_BAR: u64 = 26;
+    /// lambda of the parameter word.
+    pub const LAMBDA: u64 = 27;
+    /// Adamax m of the parameter word.
+    pub const M: u64 = 28;
+    /// Adamax u of the parameter word.
+    pub const U_ADAMAX: u64 = 29;
     /// Bits of the code.
-    pub const BITS: usize = 4;
+    pub const BITS: usize = 5;
 }
 /// Sigmoid latency in edges (z visible -> y visible), for the valid delay line.
 const SIG_EDGES: usize = 5;
@@ -111,7 +231,19 @@ mod src {
     pub const J: u64 = 5;
     pub const O: u64 = 6;
     pub const BIAS: u64 = 7;
+    pub const D_O: u64 = 8;
+    pub const DZ_O: u64 = 9;
+    pub const D_J: u64 = 10;
+    pub const DZ_M: u64 = 13;
+    pub const DZ_A: u64 = 14;
+    pub const D_V: u64 = 12;
+    pub const S_PREV: u64 = 16;
+    pub const U_PREV: u64 = 17;
+    pub const B_PREV: u64 = 18;
+    pub const O_PREV: u64 = 19;
 }
+const _: () = assert!(src::S_PREV == 16 && src::O_PREV == 19, "the lane's operand mux names these codes");
+const _: () = assert!(src::D_O == 8 && src::D_V == 12, "the lane's operand mux names these codes");
 const _: () = assert!(src::X == 0 && src::SPIKE == 1 && src::CURRENT == 2 && src::U == 3, "literal codes");
 const _: () = assert!(src::B == 4 && src::J == 5 && src::O == 6 && src::BIAS == 7, "literal codes");
 const _: () = assert!(rd::U == 0 && rd::B == 1 && rd::S == 2 && rd::O == 3 && rd::X == 15, "literal codes");
@@ -201,10 +333,13 @@ struct Phase {
     sel: u64,
     sig: bool,
     elem: bool,
+    tr: bool,
+    diag: bool,
+    srcd: u64,
 }
 
-/// The phase table for `shape` on `bank` (indexed by phase number; entry 7 unused).
-fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; 8] {
+/// The phase table for `shape` on `bank` (indexed by phase number; entries 12.. unused).
+fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; phase::ENTRIES] {
     let f = Kernel::new(*n).f;
     let off = |t| bank.base(t) as u64;
     let lanes = bank.lanes as u64;
@@ -217,7 +352,7 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; 8] {
         ..Phase::default()
     };
     let elem = |rows: u64| Phase { last_row: rows.div_ceil(lanes) - 1, elem: true, ..Phase::default() };
-    let mut p = [Phase::default(); 8];
+    let mut p = [Phase::default(); phase::ENTRIES];
     p[0] = Phase {
         src1: src::X,
         base1: off(Tensor::WIn),
@@ -281,6 +416,86 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; 8] {
         ..dot(c, c, c)
     };
     p[6] = elem(c);
+    // The backward step. Transposed products: `last_row` + 1 columns k; for each, segment 1
+    // (and 2) walk the lane's local rows of the tensor (`last1` + 1 of them) down column k,
+    // then the diagonal term; results are summed over the lanes.
+    let (hl, cl) = (h.div_ceil(lanes), c.div_ceil(lanes));
+    let tr =
+        |cols: u64, rows_local: u64| Phase { tr: true, last_row: cols - 1, last1: rows_local - 1, ..Phase::default() };
+    p[7] = elem(c);
+    p[8] = Phase {
+        src1: src::DZ_O,
+        base1: off(Tensor::WOt),
+        stride1: 2 * c,
+        diag: true,
+        srcd: src::D_O,
+        up1: true,
+        sel: 1,
+        ..tr(c, cl)
+    };
+    p[9] = Phase { src1: src::D_J, base1: off(Tensor::WO), stride1: h, sel: 0, ..tr(h, cl) };
+    p[10] = elem(h);
+    // The update pass: every weight word's gradient over the streams (the row's delta times
+    // the column's activation, as the forward dot products walk them), then its update.
+    let upd = |rows: u64, n1: u64, n2: u64| Phase { bact: 1, ..dot(rows, n1, n2) };
+    p[12] = Phase {
+        src1: src::X,
+        base1: off(Tensor::WIn),
+        stride1: ni,
+        src2: src::S_PREV,
+        base2: off(Tensor::WRec),
+        stride2: h,
+        bbase: off(Tensor::BI),
+        ..upd(h, ni, h)
+    };
+    p[13] = Phase {
+        src1: src::CURRENT,
+        base1: off(Tensor::WM),
+        stride1: 2 * h,
+        src2: src::U_PREV,
+        base2: off(Tensor::WM) + h,
+        stride2: 2 * h,
+        bbase: off(Tensor::CM),
+        ..upd(h, h, h)
+    };
+    p[14] = Phase {
+        src1: src::CURRENT,
+        base1: off(Tensor::WA),
+        stride1: 2 * h,
+        src2: src::B_PREV,
+        base2: off(Tensor::WA) + h,
+        stride2: 2 * h,
+        bbase: off(Tensor::CA),
+        ..upd(h, h, h)
+    };
+    p[15] = Phase { src1: src::SPIKE, base1: off(Tensor::WO), stride1: h, bbase: off(Tensor::CO), ..upd(c, h, 0) };
+    p[16] = Phase {
+        src1: src::J,
+        base1: off(Tensor::WOt),
+        stride1: 2 * c,
+        src2: src::O_PREV,
+        base2: off(Tensor::WOt) + c,
+        stride2: 2 * c,
+        bbase: off(Tensor::COt),
+        ..upd(c, c, c)
+    };
+    p[11] = Phase {
+        src1: src::DZ_M,
+        base1: off(Tensor::WM),
+        stride1: 2 * h,
+        has2: true,
+        last2: hl - 1,
+        src2: src::DZ_A,
+        base2: off(Tensor::WA),
+        stride2: 2 * h,
+        diag: true,
+        srcd: src::D_V,
+        up1: true,
+        sel: 1,
+        ..tr(h, hl)
+    };
+    // (the lane's one `up` shift serves z_a's I terms and the transposed W terms alike)
+    assert_eq!(f.g - f.s, f.g - f.w, "transposed W terms go up by gate - weight bits");
     p
 }
 
@@ -317,12 +532,29 @@ pub fn check_fit(shape: Shape, lanes: usize, streams: usize) -> Result<(), Strin
 
 /// What a host write targets (`host_sel`).
 pub mod host {
-    /// A weight operand: `host_lane`, `host_addr` from [`super::Banking::weight`].
+    /// A weight W (27 bits, weight format; the lane also keeps its 18-bit multiplier operand):
+    /// `host_lane`, `host_addr` from [`super::Banking::weight`].
     pub const WEIGHT: u64 = 0;
     /// An input x code: `host_lane`, `host_addr` from [`super::Banking::vector`].
     pub const INPUT: u64 = 1;
-    /// A configuration word: `host_addr` = field << 3 | phase ([`super::cfg`], [`super::config_writes`]).
+    /// A configuration word: `host_addr` = field << 5 | phase ([`super::cfg`], [`super::config_writes`]).
     pub const CONFIG: u64 = 2;
+    /// A target y code (state format): `host_lane`, `host_addr` from [`super::Banking::vector`].
+    pub const TARGET: u64 = 3;
+    /// A stream's step weight w_t (gain format; 0: no loss this step): `host_addr` = stream.
+    pub const STEP_WEIGHT: u64 = 4;
+    /// W-bar of a parameter word (27 bits): `host_lane`, `host_addr` from [`super::Banking::weight`].
+    pub const W_BAR: u64 = 5;
+    /// lambda of a parameter word.
+    pub const LAMBDA: u64 = 6;
+    /// Adamax m of a parameter word.
+    pub const M: u64 = 7;
+    /// Adamax u of a parameter word.
+    pub const U: u64 = 8;
+    /// An update constant: `host_addr` from [`super::uconst`] ([`super::update_const_writes`]).
+    pub const UPDATE_CONST: u64 = 9;
+    /// Bits of the code.
+    pub const BITS: usize = 4;
 }
 
 /// The configuration fields: one word per phase each, loaded at power-on with the shape the unit
@@ -350,23 +582,26 @@ pub mod cfg {
     pub const BBASE: usize = 9;
     /// The code of 1.0 for spikes and biases.
     pub const BACT: usize = 10;
-    /// Flags: up1, has2, sigmoid, element-wise, rounding select (2 bits).
+    /// Flags: up1, has2, sigmoid, element-wise, rounding select (2 bits), transposed, diagonal.
     pub const FLAGS: usize = 11;
     /// Rows per lane of the vector banks (every phase's entry).
     pub const ROWS: usize = 12;
+    /// The diagonal term's delta source (transposed phases).
+    pub const SRCD: usize = 13;
     /// Number of fields.
-    pub const FIELDS: usize = 13;
+    pub const FIELDS: usize = 14;
 }
-const _: () = assert!(cfg::FIELDS <= 16, "the field is host_addr[6:3]");
+const _: () = assert!(cfg::FIELDS <= 16, "the field is host_addr[8:5]");
 const _: () = assert!(host::WEIGHT == 0 && host::INPUT == 1 && host::CONFIG == 2, "literal codes");
+const _: () = assert!(host::TARGET == 3 && host::STEP_WEIGHT == 4 && cfg::SRCD == 13, "literal codes");
 const _: () = assert!(cfg::LAST_ROW == 0 && cfg::FLAGS == 11 && cfg::ROWS == 12, "literal field codes");
 
 /// The configuration table of `shape` on `lanes` lanes: `[field][phase]`.
-pub fn config_table(shape: Shape, lanes: usize, n: &Numerics) -> [[i64; 8]; cfg::FIELDS] {
+pub fn config_table(shape: Shape, lanes: usize, n: &Numerics) -> [[i64; phase::ENTRIES]; cfg::FIELDS] {
     let bank = Banking::new(shape, lanes);
     let p = phases(shape, &bank, n);
     let field = |g: &dyn Fn(&Phase) -> i64| std::array::from_fn(|k| g(&p[k]));
-    let mut t = [[0; 8]; cfg::FIELDS];
+    let mut t = [[0; phase::ENTRIES]; cfg::FIELDS];
     t[cfg::LAST_ROW] = field(&|q| q.last_row as i64);
     t[cfg::LAST1] = field(&|q| q.last1 as i64);
     t[cfg::LAST2] = field(&|q| q.last2 as i64);
@@ -379,9 +614,16 @@ pub fn config_table(shape: Shape, lanes: usize, n: &Numerics) -> [[i64; 8]; cfg:
     t[cfg::BBASE] = field(&|q| q.bbase as i64);
     t[cfg::BACT] = field(&|q| q.bact);
     t[cfg::FLAGS] = field(&|q| {
-        (q.up1 as u64 | (q.has2 as u64) << 1 | (q.sig as u64) << 2 | (q.elem as u64) << 3 | q.sel << 4) as i64
+        (q.up1 as u64
+            | (q.has2 as u64) << 1
+            | (q.sig as u64) << 2
+            | (q.elem as u64) << 3
+            | q.sel << 4
+            | (q.tr as u64) << 6
+            | (q.diag as u64) << 7) as i64
     });
-    t[cfg::ROWS] = [bank.rows_per_lane as i64; 8];
+    t[cfg::ROWS] = [bank.rows_per_lane as i64; phase::ENTRIES];
+    t[cfg::SRCD] = field(&|q| q.srcd as i64);
     t
 }
 
@@ -390,7 +632,7 @@ pub fn config_table(shape: Shape, lanes: usize, n: &Numerics) -> [[i64; 8]; cfg:
 /// under the default formats.
 pub fn config_writes(shape: Shape, lanes: usize) -> Vec<(usize, i64)> {
     let t = config_table(shape, lanes, &Numerics::DEFAULT);
-    (0..cfg::FIELDS).flat_map(|f| (0..8).map(move |ph| (f << 3 | ph, t[f][ph]))).collect()
+    (0..cfg::FIELDS).flat_map(|f| (0..phase::ENTRIES).map(move |ph| (f << 5 | ph, t[f][ph]))).collect()
 }
 
 /// Cycles one step takes for `shape` on `lanes` lanes with `streams` streams, from the
@@ -415,10 +657,52 @@ pub fn step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
         + (b * cl + elem)
 }
 
+/// Cycles one training step takes (the forward step, then the backward phases) for `shape` on
+/// `lanes` lanes with `streams` streams, from the `start` edge until `busy` is low again.
+pub fn train_step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
+    let (h, c) = (shape.hidden, shape.outputs);
+    let (hl, cl) = (h.div_ceil(lanes), c.div_ceil(lanes));
+    let b = streams;
+    // a transposed product drains through the MAC, the lane tree (5 levels) and the rounding
+    let tr = 2 + 1 + 1 + MAC_LATENCY + 6;
+    let elem = |latency: usize| 2 + 1 + latency;
+    step_cycles(shape, lanes, streams)
+        + (b * cl + elem(OUTPUT_ERROR_LATENCY))
+        + (c * b * (cl + 1) + tr)
+        + (h * b * cl + tr)
+        + (b * hl + elem(BACKWARD_NEURON_LATENCY))
+        + (h * b * (2 * hl + 1) + tr)
+        + update_cycles(shape, lanes, streams)
+}
+
+/// Cycles of the update pass (phases 12..=16): every word's B gradient terms, then the drain.
+fn update_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
+    let (ni, h, c) = (shape.inputs, shape.hidden, shape.outputs);
+    let (hl, cl) = (h.div_ceil(lanes), c.div_ceil(lanes));
+    let b = streams;
+    let phase = |terms: usize| 2 + terms + UPDATE_DRAIN;
+    phase(b * hl * (ni + h + 1))
+        + 2 * phase(b * hl * (2 * h + 1))
+        + phase(b * cl * (h + 1))
+        + phase(b * cl * (2 * c + 1))
+}
+
 /// The ideal cycles of one step: one multiply-accumulate per parameter word and stream, on
 /// `lanes` multipliers.
 pub fn ideal_step_cycles(shape: Shape, lanes: usize, streams: usize) -> f64 {
     (Layout::new(shape).len() * streams) as f64 / lanes as f64
+}
+
+/// The ideal cycles of one training step: every multiply-accumulate of the forward step, of
+/// the backward step's transposed products (W_ot[:, :C]^T, W_o^T, W_m[:, :H]^T, W_a[:, :H]^T)
+/// and every gradient product, per stream, plus one update per parameter word, on `lanes`
+/// lanes doing one operation each per cycle. (The unit overlaps a word's gradient and its
+/// update in separate pipelines, so it can beat this count.)
+pub fn ideal_train_step_cycles(shape: Shape, lanes: usize, streams: usize) -> f64 {
+    let (h, c) = (shape.hidden, shape.outputs);
+    let words = Layout::new(shape).len();
+    let transposed = c * c + c * h + 2 * h * h;
+    ((2 * words + transposed) * streams + words) as f64 / lanes as f64
 }
 
 /// The forward-step unit (`L` weight lanes, up to `B` streams).
@@ -428,46 +712,56 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     pub clock: Signal<In, Clock>,
     /// Host write strobe.
     pub host_we: Signal<In, Bit>,
-    /// Host write target ([`host`] codes): weight bank, input x bank, configuration.
-    pub host_sel: Signal<In, Bits<2>>,
+    /// Host write target ([`host`] codes): weight bank, input x, target y, step weight,
+    /// configuration.
+    pub host_sel: Signal<In, Bits<{ host::BITS }>>,
     /// Host write lane ([`Banking`]).
     pub host_lane: Signal<In, Bits<LANE_BITS>>,
     /// Host write bank address ([`Banking::weight`] or [`Banking::vector`]).
     pub host_addr: Signal<In, Bits<WEIGHT_ADDR_BITS>>,
     /// Host write data (weight operand Q5.12 or input Q3.14 code).
-    pub host_data: Signal<In, Signed<18>>,
+    pub host_data: Signal<In, Signed<27>>,
     /// The run-time batch: streams 0..=`last_stream` run (less than B; hold while busy).
     pub last_stream: Signal<In, Bits<STREAM_BITS>>,
     /// Start one step (ignored while busy).
     pub start: Signal<In, Bit>,
+    /// With `start`: a training step (forward, then the backward phases), else inference.
+    pub learn: Signal<In, Bit>,
     /// Read-back: which vector ([`rd`] codes), honoured while not busy.
     pub rd_vec: Signal<In, Bits<{ rd::BITS }>>,
     /// Read-back: which lane.
     pub rd_lane: Signal<In, Bits<LANE_BITS>>,
     /// Read-back: vector bank address ([`Banking::vector`]).
-    pub rd_addr: Signal<In, Bits<BANK_ADDR_BITS>>,
+    pub rd_addr: Signal<In, Bits<WEIGHT_ADDR_BITS>>,
     /// Read-back data, one edge after `rd_*`.
-    pub rd_data: Signal<Out, Signed<18>>,
+    pub rd_data: Signal<Out, Signed<27>>,
     /// A step is running.
     pub busy: Signal<Out, Bit>,
     lane: [ForwardLane<B>; L],
     // phase table (host-writable; read at the phase, registered)
-    cfg_last_row: RAM<Bits<DIM_BITS>, 3>,
-    cfg_last1: RAM<Bits<DIM_BITS>, 3>,
-    cfg_last2: RAM<Bits<DIM_BITS>, 3>,
-    cfg_src1: RAM<Bits<3>, 3>,
-    cfg_src2: RAM<Bits<3>, 3>,
-    cfg_base1: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    cfg_base2: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    cfg_stride1: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    cfg_stride2: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    cfg_bbase: RAM<Bits<WEIGHT_ADDR_BITS>, 3>,
-    cfg_bact: RAM<Signed<18>, 3>,
-    cfg_flags: RAM<Bits<8>, 3>,
-    cfg_rows: RAM<Bits<BANK_ADDR_BITS>, 3>,
+    cfg_last_row: RAM<Bits<DIM_BITS>, PHASE_BITS>,
+    cfg_last1: RAM<Bits<DIM_BITS>, PHASE_BITS>,
+    cfg_last2: RAM<Bits<DIM_BITS>, PHASE_BITS>,
+    cfg_src1: RAM<Bits<SRC_BITS>, PHASE_BITS>,
+    cfg_src2: RAM<Bits<SRC_BITS>, PHASE_BITS>,
+    cfg_srcd: RAM<Bits<SRC_BITS>, PHASE_BITS>,
+    cfg_base1: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
+    cfg_base2: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
+    cfg_stride1: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
+    cfg_stride2: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
+    cfg_bbase: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
+    cfg_bact: RAM<Signed<18>, PHASE_BITS>,
+    cfg_flags: RAM<Bits<8>, PHASE_BITS>,
+    cfg_rows: RAM<Bits<BANK_ADDR_BITS>, PHASE_BITS>,
     // sequencer state
-    phase: DFF<Bits<3>>,
+    phase: DFF<Bits<PHASE_BITS>>,
     running: DFF<Bit>,
+    learning: DFF<Bit>,
+    tw: DFF<Bits<WEIGHT_ADDR_BITS>>,
+    tcol: DFF<Bits<WEIGHT_ADDR_BITS>>,
+    tcol2: DFF<Bits<WEIGHT_ADDR_BITS>>,
+    res_jl: DFF<Bits<LANE_BITS>>,
+    res_jr: DFF<Bits<DIM_BITS>>,
     setup: DFF<Bit>,
     setup2: DFF<Bit>,
     issuing: DFF<Bit>,
@@ -491,7 +785,10 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     l1: DFF<Bit>,
     u1: DFF<Bit>,
     g1: DFF<Bit>,
-    src_1: DFF<Bits<3>>,
+    src_1: DFF<Bits<SRC_BITS>>,
+    tm_1: DFF<Bits<2>>,
+    tm_2: DFF<Bits<2>>,
+    jl_2: DFF<Bits<LANE_BITS>>,
     jl_1: DFF<Bits<LANE_BITS>>,
     b_1: DFF<Bits<STREAM_BITS>>,
     // stage 2 (activation registered, weight read): into the MACs
@@ -505,6 +802,33 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     sv: [DFF<Bit>; SIG_EDGES],
     rd_vec_d: DFF<Bits<{ rd::BITS }>>,
     rd_lane_d: DFF<Bits<LANE_BITS>>,
+    wt_ram: RAM<Signed<18>, STREAM_BITS>,
+    // the cross-lane sum of the transposed products (a tree over 32 inputs, unused ones 0)
+    red_in: [Signal<Local, Signed<48>>; 32],
+    red16: [DFF<Signed<48>>; 16],
+    red8: [DFF<Signed<48>>; 8],
+    red4: [DFF<Signed<48>>; 4],
+    red2: [DFF<Signed<48>>; 2],
+    red1: DFF<Signed<48>>,
+    rq_t: [Requant<48>; 2],
+    tv: [DFF<Bit>; 6],
+    t_res: Signal<Local, Signed<18>>,
+    tr: Signal<Local, Bit>,
+    diag: Signal<Local, Bit>,
+    t_tm: Signal<Local, Bits<2>>,
+    res_jr_v: Signal<Local, Bits<BANK_ADDR_BITS>>,
+    zero48: Constant<Signed<48>>,
+    uc: [DFF<Signed<18>>; uconst::COUNT],
+    drain: DFF<Bits<6>>,
+    upd: Signal<Local, Bit>,
+    daddr: Signal<Local, Bits<BANK_ADDR_BITS>>,
+    t_kind: Signal<Local, Bits<2>>,
+    k_1: DFF<Bits<2>>,
+    k_2: DFF<Bits<2>>,
+    host18: Signal<Local, Signed<18>>,
+    hbits: Signal<Local, Bits<27>>,
+    zero27: Constant<Signed<27>>,
+    drain_start: Constant<Bits<6>>,
     // combinational
     up1: Signal<Local, Bit>,
     has2: Signal<Local, Bit>,
@@ -519,7 +843,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     t_first: Signal<Local, Bit>,
     t_last: Signal<Local, Bit>,
     t_up: Signal<Local, Bit>,
-    t_src: Signal<Local, Bits<3>>,
+    t_src: Signal<Local, Bits<SRC_BITS>>,
     vaddr: Signal<Local, Bits<BANK_ADDR_BITS>>,
     res_addr: Signal<Local, Bits<BANK_ADDR_BITS>>,
     stream_done: Signal<Local, Bit>,
@@ -547,7 +871,8 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
         }
         let bank = Banking::new(shape, L);
         let t = config_table(shape, L, &n);
-        fn table<const W: usize>(v: &[i64]) -> RAM<Bits<W>, 3> {
+        let f = Kernel::new(n).f;
+        fn table<const W: usize>(v: &[i64]) -> RAM<Bits<W>, PHASE_BITS> {
             RAM::from(v.iter().map(|&x| Bits::<W>::from(x as u64)))
         }
         let words = bank.vector_words(B);
@@ -560,17 +885,19 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             host_data: Signal::default(),
             last_stream: Signal::default(),
             start: Signal::default(),
+            learn: Signal::default(),
             rd_vec: Signal::default(),
             rd_lane: Signal::default(),
             rd_addr: Signal::default(),
             rd_data: Signal::default(),
             busy: Signal::default(),
-            lane: std::array::from_fn(|_| ForwardLane::new(n, bank.weight_words(), words)),
+            lane: std::array::from_fn(|l| ForwardLane::new(n, l, bank.weight_words(), words)),
             cfg_last_row: table(&t[cfg::LAST_ROW]),
             cfg_last1: table(&t[cfg::LAST1]),
             cfg_last2: table(&t[cfg::LAST2]),
             cfg_src1: table(&t[cfg::SRC1]),
             cfg_src2: table(&t[cfg::SRC2]),
+            cfg_srcd: table(&t[cfg::SRCD]),
             cfg_base1: table(&t[cfg::BASE1]),
             cfg_base2: table(&t[cfg::BASE2]),
             cfg_stride1: table(&t[cfg::STRIDE1]),
@@ -581,6 +908,12 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             cfg_rows: table(&t[cfg::ROWS]),
             phase: DFF::default(),
             running: DFF::default(),
+            learning: DFF::default(),
+            tw: DFF::default(),
+            tcol: DFF::default(),
+            tcol2: DFF::default(),
+            res_jl: DFF::default(),
+            res_jr: DFF::default(),
             setup: DFF::default(),
             setup2: DFF::default(),
             issuing: DFF::default(),
@@ -604,6 +937,9 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             u1: DFF::default(),
             g1: DFF::default(),
             src_1: DFF::default(),
+            tm_1: DFF::default(),
+            tm_2: DFF::default(),
+            jl_2: DFF::default(),
             jl_1: DFF::default(),
             b_1: DFF::default(),
             act: DFF::default(),
@@ -616,6 +952,32 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             sv: Default::default(),
             rd_vec_d: DFF::default(),
             rd_lane_d: DFF::default(),
+            wt_ram: RAM::default(),
+            red_in: Default::default(),
+            red16: Default::default(),
+            red8: Default::default(),
+            red4: Default::default(),
+            red2: Default::default(),
+            red1: DFF::default(),
+            rq_t: [Requant::new(f.w), Requant::new(f.w.max(f.g))],
+            tv: Default::default(),
+            t_res: Signal::default(),
+            tr: Signal::default(),
+            diag: Signal::default(),
+            t_tm: Signal::default(),
+            res_jr_v: Signal::default(),
+            zero48: Constant::new(to_signed(0)),
+            uc: Default::default(),
+            drain: DFF::default(),
+            upd: Signal::default(),
+            daddr: Signal::default(),
+            t_kind: Signal::default(),
+            k_1: DFF::default(),
+            k_2: DFF::default(),
+            host18: Signal::default(),
+            hbits: Signal::default(),
+            zero27: Constant::new(to_signed(0)),
+            drain_start: Constant::new((UPDATE_DRAIN as u64).into()),
             up1: Signal::default(),
             has2: Signal::default(),
             sig: Signal::default(),
@@ -650,8 +1012,31 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         dff_setup!(
             self, clock, phase, running, setup, setup2, issuing, r, j, jr, jl, seg, b, sb, rb1, rb2, rbias, waddr,
             res_r, res_b, res_sb, v1, f1, l1, u1, g1, src_1, jl_1, b_1, act, v2, f2, l2, u2, g2, b_2, rd_vec_d,
-            rd_lane_d
+            rd_lane_d, learning, tw, tcol, tcol2, res_jl, res_jr, tm_1, tm_2, jl_2, red1, drain, k_1, k_2
         );
+        for i in 0..16 {
+            self.red16[i].clock.next = self.clock.val();
+        }
+        for i in 0..8 {
+            self.red8[i].clock.next = self.clock.val();
+        }
+        for i in 0..4 {
+            self.red4[i].clock.next = self.clock.val();
+        }
+        for i in 0..2 {
+            self.red2[i].clock.next = self.clock.val();
+            self.rq_t[i].clock.next = self.clock.val();
+        }
+        for i in 0..6 {
+            self.tv[i].clock.next = self.clock.val();
+        }
+        for i in 0..uconst::COUNT {
+            self.uc[i].clock.next = self.clock.val();
+        }
+        self.wt_ram.read_clock.next = self.clock.val();
+        self.wt_ram.write_clock.next = self.clock.val();
+        self.cfg_srcd.read_clock.next = self.clock.val();
+        self.cfg_srcd.write_clock.next = self.clock.val();
         for i in 0..SIG_EDGES {
             self.sv[i].clock.next = self.clock.val();
         }
@@ -685,48 +1070,65 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.cfg_rows.read_clock.next = self.clock.val();
         self.cfg_rows.write_clock.next = self.clock.val();
 
-        // Host writes of the configuration: field (host_addr[6:3]) of phase (host_addr[2:0]).
-        self.host_bits.next = unsigned_cast(self.host_data.val());
+        // Host writes of the configuration: field (host_addr[8:5]) of phase (host_addr[4:0]).
+        self.hbits.next = unsigned_cast(self.host_data.val());
+        self.host18.next = signed_cast(self.hbits.val().get_bits::<18>(0));
+        self.host_bits.next = unsigned_cast(self.host18.val());
         self.cfg_we.next = self.host_we.val() & (self.host_sel.val() == 2);
-        self.cfg_last_row.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_last1.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_last2.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_src1.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_src2.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_base1.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_base2.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_stride1.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_stride2.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_bbase.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_bact.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_flags.write_address.next = self.host_addr.val().get_bits::<3>(0);
-        self.cfg_rows.write_address.next = self.host_addr.val().get_bits::<3>(0);
+        self.cfg_last_row.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_last1.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_last2.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_src1.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_src2.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_base1.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_base2.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_stride1.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_stride2.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_bbase.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_bact.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_flags.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_rows.write_address.next = self.host_addr.val().get_bits::<5>(0);
         self.cfg_last_row.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
         self.cfg_last1.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
         self.cfg_last2.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
-        self.cfg_src1.write_data.next = self.host_bits.val().get_bits::<3>(0);
-        self.cfg_src2.write_data.next = self.host_bits.val().get_bits::<3>(0);
+        self.cfg_src1.write_data.next = self.host_bits.val().get_bits::<SRC_BITS>(0);
+        self.cfg_src2.write_data.next = self.host_bits.val().get_bits::<SRC_BITS>(0);
         self.cfg_base1.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
         self.cfg_base2.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
         self.cfg_stride1.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
         self.cfg_stride2.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
         self.cfg_bbase.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
-        self.cfg_bact.write_data.next = self.host_data.val();
+        self.cfg_bact.write_data.next = self.host18.val();
         self.cfg_flags.write_data.next = self.host_bits.val().get_bits::<8>(0);
         self.cfg_rows.write_data.next = self.host_bits.val().get_bits::<BANK_ADDR_BITS>(0);
-        self.cfg_last_row.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 0);
-        self.cfg_last1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 1);
-        self.cfg_last2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 2);
-        self.cfg_src1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 3);
-        self.cfg_src2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 4);
-        self.cfg_base1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 5);
-        self.cfg_base2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 6);
-        self.cfg_stride1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 7);
-        self.cfg_stride2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 8);
-        self.cfg_bbase.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 9);
-        self.cfg_bact.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 10);
-        self.cfg_flags.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 11);
-        self.cfg_rows.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(3) == 12);
+        self.cfg_last_row.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 0);
+        self.cfg_last1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 1);
+        self.cfg_last2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 2);
+        self.cfg_src1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 3);
+        self.cfg_src2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 4);
+        self.cfg_base1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 5);
+        self.cfg_base2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 6);
+        self.cfg_stride1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 7);
+        self.cfg_stride2.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 8);
+        self.cfg_bbase.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 9);
+        self.cfg_bact.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 10);
+        self.cfg_flags.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 11);
+        self.cfg_rows.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 12);
+        self.cfg_srcd.write_address.next = self.host_addr.val().get_bits::<5>(0);
+        self.cfg_srcd.write_data.next = self.host_bits.val().get_bits::<SRC_BITS>(0);
+        self.cfg_srcd.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 13);
+        self.cfg_srcd.read_address.next = self.phase.q.val();
+        // Host writes of the step weights (one per stream).
+        self.wt_ram.write_address.next = self.host_addr.val().get_bits::<STREAM_BITS>(0);
+        self.wt_ram.write_data.next = self.host18.val();
+        // Host writes of the update constants.
+        for i in 0..uconst::COUNT {
+            self.uc[i].d.next = self.uc[i].q.val();
+            if (self.host_we.val() & (self.host_sel.val() == 9)) & (self.host_addr.val().index() == i) {
+                self.uc[i].d.next = self.host18.val();
+            }
+        }
+        self.wt_ram.write_enable.next = self.host_we.val() & (self.host_sel.val() == 4);
 
         // The current phase's parameters.
         // (RAM reads are registered: a phase's parameters are valid from its second cycle.)
@@ -748,6 +1150,11 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.sig.next = self.cfg_flags.read_data.val().get_bit(2);
         self.elem.next = self.cfg_flags.read_data.val().get_bit(3);
         self.sel.next = self.cfg_flags.read_data.val().get_bits::<2>(4);
+        self.tr.next = self.cfg_flags.read_data.val().get_bit(6);
+        // (phase >= 12: literal, phase::FIRST_UPDATE)
+        self.upd.next =
+            self.running.q.val() & (self.phase.q.val().get_bit(4) | (self.phase.q.val().get_bits::<2>(2) == 3));
+        self.diag.next = self.cfg_flags.read_data.val().get_bit(7);
 
         // Term generator (stage 0): this cycle's term (row r, segment, column j, stream b).
         // Widths are matched before adding (an add wraps at its operands' width in rust-hdl).
@@ -761,11 +1168,15 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.t_last.next = false;
         self.t_up.next = false;
         self.t_src.next = self.cfg_src1.read_data.val();
+        self.t_tm.next = 0.into();
         self.waddr.d.next = self.rb1.q.val() + self.j_w.val();
+        // the step weight of the stream read this edge, for the output error
+        self.wt_ram.read_address.next = self.b.q.val();
         // (an if/else chain: a lane input assigned twice per evaluation glitches in Icarus)
+        self.daddr.next = self.sb.q.val() + self.r_v.val();
         if !self.running.q.val() {
-            self.vaddr.next = self.rd_addr.val();
-        } else if self.elem.val() {
+            self.vaddr.next = self.rd_addr.val().get_bits::<BANK_ADDR_BITS>(0);
+        } else if self.elem.val() | (self.tr.val() & (self.seg.q.val() != 2)) {
             self.vaddr.next = self.sb.q.val() + self.r_v.val();
         } else {
             self.vaddr.next = self.sb.q.val() + self.jr_v.val();
@@ -784,6 +1195,62 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                     self.r.d.next = self.r.q.val() + 1;
                     if self.r.q.val() == self.cfg_last_row.read_data.val() {
                         self.issuing.d.next = false;
+                    }
+                }
+            } else if self.tr.val() {
+                // transposed: column k (j), the lane's local rows r of segment 1 (2), the
+                // diagonal term; the weight address walks down column k
+                self.waddr.d.next = self.tw.q.val();
+                if self.seg.q.val() == 2 {
+                    self.t_src.next = self.cfg_srcd.read_data.val();
+                    self.t_tm.next = 2.into();
+                    self.t_last.next = true;
+                } else {
+                    self.t_tm.next = 1.into();
+                    self.t_up.next = self.up1.val();
+                    if self.seg.q.val() == 1 {
+                        self.t_src.next = self.cfg_src2.read_data.val();
+                        self.t_last.next = (self.r.q.val() == self.cfg_last2.read_data.val()) & !self.diag.val();
+                    } else {
+                        self.t_first.next = self.r.q.val() == 0;
+                        self.t_last.next =
+                            ((self.r.q.val() == self.cfg_last1.read_data.val()) & !self.has2.val()) & !self.diag.val();
+                    }
+                }
+                if self.stream_done.val() {
+                    self.r.d.next = self.r.q.val() + 1;
+                    if self.seg.q.val() == 0 {
+                        self.tw.d.next = self.tw.q.val() + self.cfg_stride1.read_data.val();
+                    } else {
+                        self.tw.d.next = self.tw.q.val() + self.cfg_stride2.read_data.val();
+                    }
+                    // the column's last term: next column (or the phase's end)
+                    if self.t_last.val() {
+                        self.r.d.next = 0.into();
+                        self.seg.d.next = 0.into();
+                        self.j.d.next = self.j.q.val() + 1;
+                        self.jl.d.next = self.jl.q.val() + 1;
+                        if self.jl.q.val() == self.lane_last.val() {
+                            self.jl.d.next = 0.into();
+                            self.jr.d.next = self.jr.q.val() + 1;
+                        }
+                        self.tcol.d.next = self.tcol.q.val() + 1;
+                        self.tcol2.d.next = self.tcol2.q.val() + 1;
+                        self.tw.d.next = self.tcol.q.val() + 1;
+                        if self.j.q.val() == self.cfg_last_row.read_data.val() {
+                            self.issuing.d.next = false;
+                        }
+                    } else if (self.seg.q.val() == 0) & (self.r.q.val() == self.cfg_last1.read_data.val()) {
+                        self.r.d.next = 0.into();
+                        if self.has2.val() {
+                            self.seg.d.next = 1.into();
+                            self.tw.d.next = self.tcol2.q.val();
+                        } else {
+                            self.seg.d.next = 2.into();
+                        }
+                    } else if (self.seg.q.val() == 1) & (self.r.q.val() == self.cfg_last2.read_data.val()) {
+                        self.r.d.next = 0.into();
+                        self.seg.d.next = 2.into();
                     }
                 }
             } else if self.seg.q.val() == 0 {
@@ -836,9 +1303,31 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                     self.rbias.d.next = self.rbias.q.val() + 1;
                     if self.r.q.val() == self.cfg_last_row.read_data.val() {
                         self.issuing.d.next = false;
+                        if self.upd.val() {
+                            self.drain.d.next = self.drain_start.val();
+                        }
                     }
                 }
             }
+            // an update term: a word's gradient sums its streams' terms
+            if self.upd.val() {
+                self.t_first.next = self.b.q.val() == 0;
+                self.t_last.next = self.stream_done.val();
+            }
+        }
+        // The update term's activation kind (literal `grad_mac::kind` codes from the source).
+        if self.t_src.val() == 0 {
+            self.t_kind.next = 0.into();
+        } else if (self.t_src.val() == 2)
+            | (self.t_src.val() == 17)
+            | (self.t_src.val() == 5)
+            | (self.t_src.val() == 19)
+        {
+            self.t_kind.next = 1.into();
+        } else if self.t_src.val() == 18 {
+            self.t_kind.next = 2.into();
+        } else {
+            self.t_kind.next = 3.into();
         }
 
         // Stage 1: the vector operands are out of the banks (every bank reads at `vaddr`).
@@ -847,6 +1336,11 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.l1.d.next = self.t_last.val();
         self.u1.d.next = self.t_up.val();
         self.src_1.d.next = self.t_src.val();
+        self.tm_1.d.next = self.t_tm.val();
+        self.k_1.d.next = self.t_kind.val();
+        self.k_2.d.next = self.k_1.q.val();
+        self.tm_2.d.next = self.tm_1.q.val();
+        self.jl_2.d.next = self.jl_1.q.val();
         // spike and bias terms are additions in the MAC (codes 1 and 7)
         self.g1.d.next = (self.t_src.val() == 1) | (self.t_src.val() == 7);
         self.jl_1.d.next = self.jl.q.val();
@@ -873,14 +1367,52 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         for i in 1..SIG_EDGES {
             self.sv[i].d.next = self.sv[i - 1].q.val();
         }
+        // Transposed products: the lanes' exact sums, added over the lanes, rounded once.
+        for l in 0..L {
+            self.red_in[l].next = self.lane[l].raw.val();
+        }
+        for l in L..32 {
+            self.red_in[l].next = self.zero48.val();
+        }
+        for i in 0..16 {
+            self.red16[i].d.next = self.red_in[2 * i].val() + self.red_in[2 * i + 1].val();
+        }
+        for i in 0..8 {
+            self.red8[i].d.next = self.red16[2 * i].q.val() + self.red16[2 * i + 1].q.val();
+        }
+        for i in 0..4 {
+            self.red4[i].d.next = self.red8[2 * i].q.val() + self.red8[2 * i + 1].q.val();
+        }
+        for i in 0..2 {
+            self.red2[i].d.next = self.red4[2 * i].q.val() + self.red4[2 * i + 1].q.val();
+        }
+        self.red1.d.next = self.red2[0].q.val() + self.red2[1].q.val();
+        self.rq_t[0].acc.next = self.red1.q.val();
+        self.rq_t[1].acc.next = self.red1.q.val();
+        if self.sel.val() == 1 {
+            self.t_res.next = self.rq_t[1].y.val();
+        } else {
+            self.t_res.next = self.rq_t[0].y.val();
+        }
+        self.tv[0].d.next = self.mac_v.val();
+        for i in 1..6 {
+            self.tv[i].d.next = self.tv[i - 1].q.val();
+        }
         if self.elem.val() {
             self.wvalid.next = self.lane[0].n_valid.val();
         } else if self.sig.val() {
             self.wvalid.next = self.sv[4].q.val();
+        } else if self.tr.val() {
+            self.wvalid.next = self.tv[5].q.val();
         } else {
             self.wvalid.next = self.mac_v.val();
         }
-        self.res_addr.next = self.res_sb.q.val() + self.res_v.val();
+        self.res_jr_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.res_jr.q.val());
+        if self.tr.val() {
+            self.res_addr.next = self.res_sb.q.val() + self.res_jr_v.val();
+        } else {
+            self.res_addr.next = self.res_sb.q.val() + self.res_v.val();
+        }
 
         // Every lane: the shared addresses and flags (stage 0 reads, stage 1 element-wise
         // operands, stage 2 MAC terms), its own host write strobes.
@@ -904,16 +1436,35 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].res_addr.next = self.res_addr.val();
             self.lane[l].host_addr.next = self.host_addr.val();
             self.lane[l].host_data.next = self.host_data.val();
-            self.lane[l].w_we.next =
-                (self.host_we.val() & (self.host_sel.val() == 0)) & (self.host_lane.val().index() == l);
-            self.lane[l].x_we.next =
-                (self.host_we.val() & (self.host_sel.val() == 1)) & (self.host_lane.val().index() == l);
+            self.lane[l].host_sel.next = self.host_sel.val();
+            self.lane[l].host_we.next = self.host_we.val() & (self.host_lane.val().index() == l);
+            self.lane[l].rd_paddr.next = self.rd_addr.val();
+            self.lane[l].running.next = self.running.q.val();
+            self.lane[l].upd.next = self.upd.val();
+            self.lane[l].daddr.next = self.daddr.val();
+            self.lane[l].kind.next = self.k_2.q.val();
+            self.lane[l].gvalid.next = self.v2.q.val() & self.upd.val();
+            self.lane[l].inv_batch.next = self.uc[0].q.val();
+            self.lane[l].a.next = self.uc[1].q.val();
+            self.lane[l].keep.next = self.uc[2].q.val();
+            self.lane[l].beta_f.next = self.uc[3].q.val();
+            self.lane[l].pull.next = self.uc[4].q.val();
+            self.lane[l].beta1.next = self.uc[5].q.val();
+            self.lane[l].one_minus_beta1.next = self.uc[6].q.val();
+            self.lane[l].beta2.next = self.uc[7].q.val();
+            self.lane[l].lr.next = self.uc[8].q.val();
+            self.lane[l].adamax.next = self.uc[9].q.val() != self.zero.val();
+            self.lane[l].tmode.next = self.tm_2.q.val();
+            self.lane[l].diag_lane.next = self.jl_2.q.val();
+            self.lane[l].wt.next = self.wt_ram.read_data.val();
+            self.lane[l].res_lane.next = self.res_jl.q.val();
+            self.lane[l].t_res.next = self.t_res.val();
         }
 
         // Read-back (the banks read at `rd_addr` while idle).
         self.rd_vec_d.d.next = self.rd_vec.val();
         self.rd_lane_d.d.next = self.rd_lane.val();
-        self.rd_data.next = self.zero.val();
+        self.rd_data.next = self.zero27.val();
         for l in 0..L {
             if self.rd_lane_d.q.val().index() == l {
                 self.rd_data.next = self.lane[l].rd_cand.val();
@@ -927,10 +1478,16 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                 self.res_b.d.next = 0.into();
                 self.res_sb.d.next = 0.into();
                 self.res_r.d.next = self.res_r.q.val() + 1;
+                self.res_jl.d.next = self.res_jl.q.val() + 1;
+                if self.res_jl.q.val() == self.lane_last.val() {
+                    self.res_jl.d.next = 0.into();
+                    self.res_jr.d.next = self.res_jr.q.val() + 1;
+                }
                 if self.res_r.q.val() == self.cfg_last_row.read_data.val() {
                     self.phase.d.next = self.phase.q.val() + 1;
                     self.setup.d.next = true;
-                    if self.phase.q.val() == 6 {
+                    // (literal phase numbers: phase::LAST_FORWARD, phase::LAST_BACKWARD)
+                    if (self.phase.q.val() == 6) & !self.learning.q.val() {
                         self.running.d.next = false;
                         self.setup.d.next = false;
                     }
@@ -938,6 +1495,19 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             } else {
                 self.res_b.d.next = self.res_b.q.val() + 1;
                 self.res_sb.d.next = self.res_sb.q.val() + self.cfg_rows.read_data.val();
+            }
+        }
+        // An update phase ends when its last word's writes are done.
+        if self.drain.q.val() != 0 {
+            self.drain.d.next = self.drain.q.val() - 1;
+            if self.drain.q.val() == 1 {
+                self.phase.d.next = self.phase.q.val() + 1;
+                self.setup.d.next = true;
+                // (literal phase::LAST_UPDATE)
+                if self.phase.q.val() == 16 {
+                    self.running.d.next = false;
+                    self.setup.d.next = false;
+                }
             }
         }
         self.setup2.d.next = self.setup.q.val();
@@ -955,9 +1525,15 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.res_r.d.next = 0.into();
             self.res_b.d.next = 0.into();
             self.res_sb.d.next = 0.into();
+            self.res_jl.d.next = 0.into();
+            self.res_jr.d.next = 0.into();
+            self.tw.d.next = self.cfg_base1.read_data.val();
+            self.tcol.d.next = self.cfg_base1.read_data.val();
+            self.tcol2.d.next = self.cfg_base2.read_data.val();
             self.issuing.d.next = true;
         }
         if self.start.val() & !self.running.q.val() {
+            self.learning.d.next = self.learn.val();
             self.phase.d.next = 0.into();
             self.running.d.next = true;
             self.setup.d.next = true;

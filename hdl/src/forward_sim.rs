@@ -1,11 +1,15 @@
 //! A host-side driver of [`ForwardStep`] in rust-hdl's cycle-accurate simulator: load the
-//! weights through [`Banking`], run steps of B streams, read the state back, count the cycles.
+//! parameters through [`Banking`], run inference or training steps of B streams, read the
+//! state and the parameters back, count the cycles.
 //! `fptt bench --backend rtl` measures with it; [`ForwardDriver`] hides the unit's const
 //! parameters behind a run-time lane count.
 
-use crate::forward::{check_fit, config_writes, host, step_cycles, Banking, ForwardStep};
+use crate::forward::{
+    check_fit, config_writes, host, rd, train_step_cycles, update_const_writes, Banking, ForwardStep,
+};
 use crate::verify::{settle, tick};
 use crate::word::{to_i64, to_signed};
+use fptt_sim::fixed::update::{FixedParams, UpdateConsts};
 use fptt_sim::model::Shape;
 use rust_hdl::prelude::*;
 
@@ -20,11 +24,19 @@ pub trait ForwardDriver {
     /// Sets the run-time shape (at most the built shape in every dimension; before the first
     /// step, as the state banks hold the initial state of the built shape's layout).
     fn configure(&mut self, shape: Shape);
-    /// Writes every weight operand code (golden flat layout).
-    fn load(&mut self, weights: &[i32]);
+    /// Writes every parameter word's W, W-bar, lambda, m, u (golden flat layout) into a unit
+    /// that has not run yet (its parameter banks are zero).
+    fn load(&mut self, params: &FixedParams);
+    /// Writes the update's constants.
+    fn set_update(&mut self, c: &UpdateConsts);
     /// Runs one step of `x.len()` streams (each x of I input codes); returns the cycles from
     /// the `start` edge until `busy` fell.
     fn step(&mut self, x: &[Vec<i32>]) -> usize;
+    /// Runs one training step: inputs x, targets y (C state codes) and step weights w_t (gain
+    /// codes) of each stream; returns the cycles.
+    fn train(&mut self, x: &[Vec<i32>], y: &[Vec<i32>], weights: &[i64]) -> usize;
+    /// Reads parameter word `index`'s `vec` ([`rd::W`] ..= [`rd::U_ADAMAX`]).
+    fn read_param(&mut self, vec: u64, index: usize) -> i64;
     /// Reads element `k` of vector `vec` ([`crate::forward::rd`] codes) of stream `stream`.
     fn read(&mut self, vec: u64, stream: usize, k: usize) -> i64;
 }
@@ -69,14 +81,58 @@ impl<const L: usize> ForwardDriver for Driver<L> {
         self.shape = shape;
     }
 
-    fn load(&mut self, weights: &[i32]) {
-        for (i, &w) in weights.iter().enumerate() {
+    fn load(&mut self, params: &FixedParams) {
+        for i in 0..params.len() {
             let slot = self.bank.weight(i);
-            self.write(host::WEIGHT, slot, w as i64);
+            let words = [
+                (host::WEIGHT, params.w[i]),
+                (host::W_BAR, params.w_bar[i]),
+                (host::LAMBDA, params.lambda[i]),
+                (host::M, params.m[i]),
+                (host::U, params.u[i]),
+            ];
+            // (the banks start at zero: zero words need no write)
+            for (sel, v) in words.into_iter().filter(|&(_, v)| v != 0) {
+                self.write(sel, slot, v as i64);
+            }
+        }
+    }
+
+    fn set_update(&mut self, c: &UpdateConsts) {
+        for (addr, v) in update_const_writes(c) {
+            self.write(host::UPDATE_CONST, (0, addr), v);
         }
     }
 
     fn step(&mut self, x: &[Vec<i32>]) -> usize {
+        self.run(x, false)
+    }
+
+    fn train(&mut self, x: &[Vec<i32>], y: &[Vec<i32>], weights: &[i64]) -> usize {
+        assert!(y.len() == x.len() && weights.len() == x.len(), "one target and weight per stream");
+        for (b, (yb, &wt)) in y.iter().zip(weights).enumerate() {
+            assert_eq!(yb.len(), self.shape.outputs, "target width");
+            for (k, &v) in yb.iter().enumerate() {
+                let slot = self.bank.vector(b, k);
+                self.write(host::TARGET, slot, v as i64);
+            }
+            self.write(host::STEP_WEIGHT, (0, b), wt);
+        }
+        self.run(x, true)
+    }
+
+    fn read_param(&mut self, vec: u64, index: usize) -> i64 {
+        assert!((rd::W..=rd::U_ADAMAX).contains(&vec), "a parameter read-back code");
+        self.read_at(vec, self.bank.weight(index))
+    }
+
+    fn read(&mut self, vec: u64, stream: usize, k: usize) -> i64 {
+        self.read_at(vec, self.bank.vector(stream, k))
+    }
+}
+
+impl<const L: usize> Driver<L> {
+    fn run(&mut self, x: &[Vec<i32>], learn: bool) -> usize {
         assert!((1..=MAX_STREAMS).contains(&x.len()), "1..={MAX_STREAMS} streams");
         for (b, xb) in x.iter().enumerate() {
             assert_eq!(xb.len(), self.shape.inputs, "input width");
@@ -86,10 +142,11 @@ impl<const L: usize> ForwardDriver for Driver<L> {
             }
         }
         self.uut.last_stream.next = ((x.len() - 1) as u64).into();
+        self.uut.learn.next = learn;
         self.uut.start.next = true;
         self.cycle();
         self.uut.start.next = false;
-        let limit = 4 * step_cycles(self.shape, L, x.len()) + 100;
+        let limit = 4 * train_step_cycles(self.shape, L, x.len()) + 100;
         let mut cycles = 0;
         while self.uut.busy.val() {
             self.cycle();
@@ -99,8 +156,7 @@ impl<const L: usize> ForwardDriver for Driver<L> {
         cycles
     }
 
-    fn read(&mut self, vec: u64, stream: usize, k: usize) -> i64 {
-        let (lane, addr) = self.bank.vector(stream, k);
+    fn read_at(&mut self, vec: u64, (lane, addr): (usize, usize)) -> i64 {
         self.uut.rd_vec.next = vec.into();
         self.uut.rd_lane.next = (lane as u64).into();
         self.uut.rd_addr.next = (addr as u64).into();

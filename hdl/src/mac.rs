@@ -82,12 +82,14 @@ pub struct Mac<const N: usize> {
     pub sel: Signal<In, Bits<2>>,
     /// The accumulator this term adds into (0..N).
     pub slot: Signal<In, Bits<SLOT_BITS>>,
-    /// The term is w x (0 or 2^gates[sel]): an addition, not a product.
+    /// The term is w x (0 or 2^`gates[sel]`): an addition, not a product.
     pub gated: Signal<In, Bit>,
     /// The narrowed dot product, while `y_valid`.
     pub y: Signal<Out, Signed<18>>,
     /// `y` holds a result (one cycle per dot product).
     pub y_valid: Signal<Out, Bit>,
+    /// The exact sum before rounding (48 bits), with `y`: what a cross-lane reduction adds.
+    pub raw: Signal<Out, Signed<ACC_BITS>>,
     mul: Mul18,
     round: [Requant<ACC_BITS>; MAC_SHIFTS],
     sel_d: [DFF<Bits<2>>; SEL_STAGES],
@@ -107,6 +109,7 @@ pub struct Mac<const N: usize> {
     one: Constant<Bit>,
     acc: [DFF<Signed<ACC_BITS>>; N],
     done: DFF<Bit>,
+    raw_d: DFF<Signed<ACC_BITS>>,
     held: Signal<Local, Signed<ACC_BITS>>,
     sum: Signal<Local, Signed<ACC_BITS>>,
 }
@@ -137,6 +140,7 @@ impl<const N: usize> Mac<N> {
             last: Signal::default(),
             y: Signal::default(),
             y_valid: Signal::default(),
+            raw: Signal::default(),
             up: Signal::default(),
             sel: Signal::default(),
             slot: Signal::default(),
@@ -160,6 +164,7 @@ impl<const N: usize> Mac<N> {
             one: Constant::new(true),
             acc: std::array::from_fn(|_| DFF::default()),
             done: DFF::default(),
+            raw_d: DFF::default(),
             held: Signal::default(),
             sum: Signal::default(),
         }
@@ -178,7 +183,7 @@ impl<const N: usize> Mac<N> {
 impl<const N: usize> Logic for Mac<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, done);
+        dff_setup!(self, clock, done, raw_d);
         for i in 0..N {
             self.acc[i].clock.next = self.clock.val();
         }
@@ -269,6 +274,8 @@ impl<const N: usize> Logic for Mac<N> {
             self.round[i].acc.next = self.sum.val();
         }
         self.done.d.next = self.valid_d[1].q.val() & self.last_d[1].q.val();
+        self.raw_d.d.next = self.sum.val();
+        self.raw.next = self.raw_d.q.val();
         // the rounding selected with the last term (sel_d[2] is aligned with `done`); one
         // assignment per evaluation, as above
         if self.sel_d[2].q.val() == 1 {

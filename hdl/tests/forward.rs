@@ -1,26 +1,42 @@
-//! `ForwardStep<B, L>` (L weight lanes, up to B streams) against `Kernel::forward` over whole
-//! sequences: for random networks, weight scales, lane counts and run-time batches of
-//! independent input sequences, the test bench loads the weights into the lanes' banks (through
-//! `Banking`), then for every step writes each stream's input x and pulses `start`; after the
-//! step it reads back, through the read-back port, every stream's new state (u, b, s, o),
-//! the previous state the unit kept (u, b, s, o of the step before) and the trace the backward
-//! step will need (v, theta, I, alpha, rho, J, alpha^o, x). Every value must equal the golden
-//! trace of its stream and step, and every step must take the cycles of
-//! `step_cycles`. In rust-hdl's simulator and on the generated Verilog, on the same input
-//! rows: in Verilator for every configuration, in Icarus (4-state) for those of up to 8 lanes.
+//! `ForwardStep<B, L>` (L weight lanes, up to B streams) against the golden model over whole
+//! sequences, for random networks, weight scales, lane counts, run-time batches and run-time
+//! shapes:
+//! - inference sequences: for every step the test bench writes each stream's input x and
+//!   pulses `start`; after the step it reads back every stream's new state (u, b, s, o), the
+//!   previous state the unit kept and the trace the backward step needs (v, theta, I, alpha,
+//!   rho, J, alpha^o, x), against `Kernel::forward`;
+//! - training sequences (Adamax and SGD): each step also writes every stream's target y and
+//!   step weight w_t (0 included) and pulses `start` with `learn`; after the step it reads back
+//!   the state, every delta of the backward pass (d_o, dz_o, d_J, d_s, d_v, dz_m, dz_a, d_I,
+//!   against `Kernel::backward`) and W, W-bar, lambda, m and u of every parameter word
+//!   (after every step for networks up to 600 words, after the last step for the larger one),
+//!   against `FixedLearner::step_codes`, whose update the unit's must equal bit for bit.
+//!
+//! Every step must take the cycles of `step_cycles` or `train_step_cycles`. On the generated
+//! Verilog in Verilator for every configuration, and on the same input rows in rust-hdl's
+//! simulator for those of up to 8 lanes and in Icarus (4-state) for the one-lane ones
+//! (training included) and the 4-lane inference one: both simulate a many-lane unit, which
+//! carries the backward and update pipelines in every lane, at a few hundred cycles a second.
 
-use fptt_hdl::forward::{config_writes, rd, step_cycles, Banking, ForwardStep};
+use fptt_hdl::forward::{
+    config_writes, host, rd, step_cycles, train_step_cycles, update_const_writes, Banking, ForwardStep,
+};
 use fptt_hdl::lint::verilator_available;
 use fptt_hdl::verify::{
     iverilog_available, on_big_stack, run_icarus, run_rust_hdl, run_verilator, verilog_of, Port, Rng,
 };
 use fptt_hdl::word::{to_i64, to_signed};
-use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
-use fptt_sim::fixed::Numerics;
+use fptt_sim::fixed::model::{FixedScratch, FixedState, FixedTrace, Kernel};
+use fptt_sim::fixed::{FixedLearner, Numerics};
+use fptt_sim::fptt::{FpttConfig, Optimizer};
 use fptt_sim::model::{Layout, Shape};
 
-/// Steps per sequence.
+/// The optimiser of a training sequence (by seed).
+const OPTIMIZERS: [Optimizer; 2] = [Optimizer::Adamax, Optimizer::Sgd];
+
+/// Steps per sequence (inference, training).
 const STEPS: usize = 50;
+const TRAINING_STEPS: usize = 16;
 
 /// One test sequence: the configuration, the input rows and what to expect.
 struct Sequence {
@@ -39,12 +55,20 @@ struct Sequence {
     /// Spikes in the golden traces, and neuron updates.
     spikes: usize,
     updates: usize,
+    /// Training steps (forward and backward) rather than inference steps.
+    learn: bool,
 }
 
-/// An input row: host write (we, sel, lane, addr, data), start, last_stream, read-back (vec, lane, addr).
+/// An input row: host write (we, sel, lane, addr, data), start, learn, last_stream, read-back
+/// (vec, lane, addr).
 fn row(host: [i64; 5], start: i64, last_stream: i64, rd: [i64; 3]) -> Vec<i64> {
+    learn_row(host, start, 0, last_stream, rd)
+}
+
+/// [`row`] with the `learn` input.
+fn learn_row(host: [i64; 5], start: i64, learn: i64, last_stream: i64, rd: [i64; 3]) -> Vec<i64> {
     let mut r = host.to_vec();
-    r.extend([start, last_stream]);
+    r.extend([start, learn, last_stream]);
     r.extend(rd);
     r
 }
@@ -52,10 +76,17 @@ fn row(host: [i64; 5], start: i64, last_stream: i64, rd: [i64; 3]) -> Vec<i64> {
 /// Sequence `seed`: a random network of `shape`, weights within +-`scale` codes, on a unit of
 /// `lanes` lanes and `max_streams` streams running `streams` independent input sequences.
 fn sequence(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
-    configured(seed, shape, shape, scale, lanes, max_streams, streams)
+    configured(seed, shape, shape, scale, lanes, max_streams, streams, false)
+}
+
+/// Like [`sequence`], training steps: each step also streams every stream's target y and step
+/// weight w_t, runs the backward phases and reads back every delta.
+fn training(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
+    configured(seed, shape, shape, scale, lanes, max_streams, streams, true)
 }
 
 /// Like [`sequence`] on a unit built for `built` that the host first configures for `shape`.
+#[allow(clippy::too_many_arguments)]
 fn configured(
     seed: u64,
     built: Shape,
@@ -64,6 +95,7 @@ fn configured(
     lanes: usize,
     max_streams: usize,
     streams: usize,
+    learn: bool,
 ) -> Sequence {
     let n = Numerics::DEFAULT;
     let kernel = Kernel::new(n);
@@ -76,15 +108,34 @@ fn configured(
     if built != shape {
         rows.extend(config_writes(shape, lanes).into_iter().map(|(a, v)| row([1, 2, 0, a as i64, v], 0, last, [0; 3])));
     }
-    rows.extend(w.iter().enumerate().map(|(i, &v)| {
+    // W (27 bits) whose multiplier operand is w; W-bar = W, lambda, m, u = 0 (FPTT's start)
+    let drop = n.weight.frac - n.weight_operand().frac;
+    let reals: Vec<f64> = w.iter().map(|&v| n.weight.real((v as i64) << drop)).collect();
+    let cfg = FpttConfig { optimizer: OPTIMIZERS[seed as usize % 2], lr: 1e-2, a: 0.1, beta_f: 0.5, clip: None };
+    let mut learner = FixedLearner::with_params(shape, streams, &reals, cfg, n);
+    assert_eq!(learner.words().operand, w, "W's operands are the weights");
+    for (i, &v) in learner.words().w.iter().enumerate() {
         let (lane, addr) = bank.weight(i);
-        row([1, 0, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
-    }));
+        rows.push(row([1, host::WEIGHT as i64, lane as i64, addr as i64, v as i64], 0, last, [0; 3]));
+        let wb = learner.words().w_bar[i] as i64;
+        rows.push(row([1, host::W_BAR as i64, lane as i64, addr as i64, wb], 0, last, [0; 3]));
+    }
+    rows.extend(
+        update_const_writes(learner.consts())
+            .into_iter()
+            .map(|(a, v)| row([1, host::UPDATE_CONST as i64, 0, a as i64, v], 0, last, [0; 3])),
+    );
     let mut st = vec![FixedState::initial(shape, &n); streams];
+    let initial = learner.words().w.clone();
+    let mut moved = 0;
     let (mut starts, mut reads, mut spikes) = (vec![], vec![], 0);
-    let idle = step_cycles(shape, lanes, streams) + 2;
-    for t in 0..STEPS {
+    let idle = if learn { train_step_cycles(shape, lanes, streams) } else { step_cycles(shape, lanes, streams) } + 2;
+    let steps = if learn { TRAINING_STEPS } else { STEPS };
+    let params_every_step = layout.len() * 5 <= 3000;
+    for t in 0..steps {
         let mut trs = vec![];
+        let operand = learner.words().operand.clone();
+        let (mut xs, mut ys, mut weights) = (vec![], vec![], vec![]);
         for (b, st) in st.iter_mut().enumerate() {
             let prev = st.clone();
             let x: Vec<i32> = (0..shape.inputs).map(|_| rng.code(18).clamp(-(1 << 16), 1 << 16) as i32).collect();
@@ -93,16 +144,42 @@ fn configured(
                 row([1, 1, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
             }));
             let mut tr = FixedTrace::default();
-            kernel.forward(&layout, &w, st, &x, &mut tr);
+            kernel.forward(&layout, &operand, st, &x, &mut tr);
+            xs.extend(&x);
+            let (mut d_o, mut sc) = (vec![], FixedScratch::default());
+            if learn {
+                let y: Vec<i32> = (0..shape.outputs).map(|_| rng.code(15) as i32).collect();
+                let weight = [0, n.gain.one(), n.gain.one(), rng.range(1, n.gain.max())][t % 4];
+                rows.extend(y.iter().enumerate().map(|(k, &v)| {
+                    let (lane, addr) = bank.vector(b, k);
+                    row([1, 3, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
+                }));
+                rows.push(row([1, 4, 0, b as i64, weight], 0, last, [0; 3]));
+                kernel.regression_error(&tr.o, &y, weight, &mut d_o);
+                let mut gsum = vec![0; layout.len()];
+                kernel.backward(&layout, &operand, &prev, &tr, &d_o, &mut sc, &mut gsum);
+                ys.extend(&y);
+                weights.push(weight);
+            }
             st.advance(&tr);
             spikes += tr.s.iter().filter(|&&s| s != 0).count();
-            trs.push((prev, tr));
+            trs.push((prev, tr, d_o, sc));
+        }
+        if learn {
+            // the golden training step: the same forward and backward, then the update
+            let mut o = vec![0; streams * shape.outputs];
+            learner.step_codes(&xs, &ys, &weights, true, &mut o);
+            for (b, st) in st.iter().enumerate() {
+                assert_eq!(st, learner.stream(b), "the test's forward is the learner's");
+            }
         }
         starts.push(rows.len());
-        rows.push(row([0; 5], 1, last, [0; 3]));
+        rows.push(learn_row([0; 5], 1, learn as i64, last, [0; 3]));
         rows.extend(std::iter::repeat_n(row([0; 5], 0, last, [0; 3]), idle));
-        for (b, (prev, tr)) in trs.iter().enumerate() {
-            let vecs = [
+        for (b, (prev, tr, d_o, sc)) in trs.iter().enumerate() {
+            // (training sequences read the state and the deltas; the forward sequences cover
+            // the trace, which a training step computes the same way)
+            let mut vecs = vec![
                 (rd::U, &tr.u, "u"),
                 (rd::B, &tr.b, "b"),
                 (rd::S, &tr.s, "s"),
@@ -120,6 +197,19 @@ fn configured(
                 (rd::ALPHA_O, &tr.alpha_o, "alpha^o"),
                 (rd::X, &tr.x, "x"),
             ];
+            if learn {
+                vecs.truncate(4);
+                vecs.extend([
+                    (rd::D_O, d_o, "d_o"),
+                    (rd::DZ_O, &sc.dz_o, "dz_o"),
+                    (rd::D_J, &sc.d_j, "d_J"),
+                    (rd::D_S, &sc.d_s, "d_s"),
+                    (rd::D_V, &sc.d_v, "d_v"),
+                    (rd::DZ_M, &sc.dz_m, "dz_m"),
+                    (rd::DZ_A, &sc.dz_a, "dz_a"),
+                    (rd::D_I, &sc.d_i, "d_I"),
+                ]);
+            }
             for (code, v, name) in vecs {
                 for (k, &want) in v.iter().enumerate() {
                     let (lane, addr) = bank.vector(b, k);
@@ -128,9 +218,32 @@ fn configured(
                 }
             }
         }
+        // every parameter word's W, W-bar, lambda, m, u: after every step (small networks) or
+        // after the last
+        if learn && (params_every_step || t + 1 == steps) {
+            let p = learner.words();
+            let words = [
+                (rd::W, &p.w, "W"),
+                (rd::W_BAR, &p.w_bar, "W-bar"),
+                (rd::LAMBDA, &p.lambda, "lambda"),
+                (rd::M, &p.m, "m"),
+                (rd::U_ADAMAX, &p.u, "u"),
+            ];
+            for (code, v, name) in words {
+                for (i, &want) in v.iter().enumerate() {
+                    let (lane, addr) = bank.weight(i);
+                    reads.push((rows.len(), want as i64, format!("step {t} {name}[{i}]")));
+                    rows.push(row([0; 5], 0, last, [code as i64, lane as i64, addr as i64]));
+                }
+            }
+            moved += p.w.iter().zip(&initial).filter(|(a, b)| a != b).count();
+        }
     }
-    let updates = STEPS * streams * shape.hidden;
-    Sequence { built, shape, lanes, max_streams, streams, rows, starts, reads, spikes, updates }
+    let updates = starts.len() * streams * shape.hidden;
+    if learn {
+        assert!(moved > 0, "training moved no weight");
+    }
+    Sequence { built, shape, lanes, max_streams, streams, rows, starts, reads, spikes, updates, learn }
 }
 
 /// The configurations: (I, H, C), weight scale, L, B, streams run. H below, at and above L;
@@ -138,12 +251,16 @@ fn configured(
 fn sequences() -> Vec<Sequence> {
     let s = |i, h, c| Shape::new(i, h, c).unwrap();
     vec![
+        training(7, s(3, 6, 2), 1 << 11, 1, 1, 1),
+        training(8, s(5, 9, 3), 1 << 12, 4, 2, 2),
+        training(9, s(4, 20, 3), 1 << 12, 16, 4, 3),
+        configured(10, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, true),
         sequence(1, s(3, 6, 2), 1 << 11, 1, 1, 1),
         sequence(2, s(5, 8, 3), 1 << 12, 4, 2, 2),
         sequence(3, s(2, 5, 1), 1 << 14, 8, 3, 3),
         sequence(4, s(4, 20, 3), 1 << 12, 16, 4, 3),
         sequence(5, s(3, 40, 5), 1 << 11, 32, 2, 2),
-        configured(6, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2),
+        configured(6, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, false),
     ]
 }
 
@@ -176,24 +293,29 @@ macro_rules! with_unit {
     };
 }
 
-const INPUTS: [Port; 10] = [
+const INPUTS: [Port; 11] = [
     Port::unsigned("host_we", 1),
-    Port::unsigned("host_sel", 2),
+    Port::unsigned("host_sel", 4),
     Port::unsigned("host_lane", 5),
     Port::unsigned("host_addr", 12),
-    Port::signed("host_data", 18),
+    Port::signed("host_data", 27),
     Port::unsigned("start", 1),
+    Port::unsigned("learn", 1),
     Port::unsigned("last_stream", 4),
     Port::unsigned("rd_vec", rd::BITS),
     Port::unsigned("rd_lane", 5),
-    Port::unsigned("rd_addr", 10),
+    Port::unsigned("rd_addr", 12),
 ];
 
-const OUTPUTS: [Port; 2] = [Port::unsigned("busy", 1), Port::signed("rd_data", 18)];
+const OUTPUTS: [Port; 2] = [Port::unsigned("busy", 1), Port::signed("rd_data", 27)];
 
 /// Checks every step's duration and every read-back value; returns the cycles per step.
 fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
-    let want = step_cycles(seq.shape, seq.lanes, seq.streams);
+    let want = if seq.learn {
+        train_step_cycles(seq.shape, seq.lanes, seq.streams)
+    } else {
+        step_cycles(seq.shape, seq.lanes, seq.streams)
+    };
     for (t, &start) in seq.starts.iter().enumerate() {
         let step = &out[start..start + want + 3];
         let busy = step.iter().take_while(|r| r[0] == Some(1)).count();
@@ -205,23 +327,33 @@ fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
     }
     assert!(seq.spikes > 0 && seq.spikes < seq.updates, "{what}: spike mix {} of {}", seq.spikes, seq.updates);
     println!(
-        "forward {what}: shape {:?} (unit built for {:?}), L = {}, B = {} ({} run): {STEPS} steps, {} read-back \
-         values (state, previous state and trace of every stream and step, {} spikes in {} neuron updates) bit-exact; {want} cycles/step",
+        "{} {what}: shape {:?} (unit built for {:?}), L = {}, B = {} ({} run): {} steps, {} read-back \
+         values ({} of every stream and step{}, {} spikes in {} neuron updates) bit-exact; \
+         {want} cycles/step",
+        if seq.learn { "training" } else { "forward" },
         (seq.shape.inputs, seq.shape.hidden, seq.shape.outputs),
         (seq.built.inputs, seq.built.hidden, seq.built.outputs),
         seq.lanes,
         seq.max_streams,
         seq.streams,
+        seq.starts.len(),
         seq.reads.len(),
+        if seq.learn { "state and every delta" } else { "state, previous state and trace" },
+        if seq.learn { "; W, W-bar, lambda, m, u of every word" } else { "" },
         seq.spikes,
         seq.updates,
     );
     want
 }
 
+/// Lanes up to which rust-hdl's simulator runs the sequences (it simulates every lane's logic
+/// in Rust, a 16-lane training unit at a few hundred cycles a second; Verilator runs every
+/// configuration).
+const RUST_HDL_MAX_LANES: usize = 8;
+
 #[test]
 fn forward_rust_hdl_matches_golden_sequences() {
-    for seq in sequences() {
+    for seq in sequences().into_iter().filter(|s| s.lanes <= RUST_HDL_MAX_LANES) {
         let out = on_big_stack(|| with_unit!(seq, |uut| rust_hdl_rows(uut, &seq.rows)));
         check("rust-hdl", &seq, &out);
     }
@@ -241,26 +373,30 @@ fn rust_hdl_rows<const B: usize, const L: usize>(
             u.host_addr.next = (r[3] as u64).into();
             u.host_data.next = to_signed(r[4]);
             u.start.next = r[5] != 0;
-            u.last_stream.next = (r[6] as u64).into();
-            u.rd_vec.next = (r[7] as u64).into();
-            u.rd_lane.next = (r[8] as u64).into();
-            u.rd_addr.next = (r[9] as u64).into();
+            u.learn.next = r[6] != 0;
+            u.last_stream.next = (r[7] as u64).into();
+            u.rd_vec.next = (r[8] as u64).into();
+            u.rd_lane.next = (r[9] as u64).into();
+            u.rd_addr.next = (r[10] as u64).into();
         },
         |u| vec![u.busy.val() as i64, to_i64(u.rd_data.val())],
         rows,
     )
 }
 
-/// Lanes up to which the Icarus cross-check runs (a 16-lane unit takes minutes per sequence in
-/// Icarus; Verilator runs every configuration).
-const ICARUS_MAX_LANES: usize = 8;
+/// Lanes up to which the Icarus cross-check runs (an 8-lane unit's sequence takes more than
+/// 5 minutes in Icarus; Verilator runs every configuration).
+const ICARUS_MAX_LANES: usize = 4;
 
 #[test]
 fn forward_verilog_matches_golden_sequences_in_icarus() {
     if !iverilog_available("forward_verilog_matches_golden_sequences_in_icarus") {
         return;
     }
-    for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| s.lanes <= ICARUS_MAX_LANES) {
+    // (one-lane units, and inference on units of up to 4 lanes built for the shape they run:
+    // a 4-lane training unit, or one built for a larger shape, runs past 5 minutes there)
+    let icarus = |s: &Sequence| s.lanes == 1 || (s.lanes <= ICARUS_MAX_LANES && !s.learn && s.built == s.shape);
+    for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| icarus(s)) {
         let dut = on_big_stack(|| with_unit!(seq, |uut| verilog_of(uut)));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_icarus_{i}"));
         let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);

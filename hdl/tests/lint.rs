@@ -19,14 +19,14 @@ use fptt_hdl::shift_sum::{ShiftSum, Term};
 use fptt_hdl::shift_up::ShiftUp;
 use fptt_hdl::sigmoid_rom::SigmoidRom;
 use fptt_hdl::surrogate_rom::SurrogateRom;
-use fptt_hdl::verify::verilog_of;
+use fptt_hdl::verify::{on_big_stack, verilog_of};
 use fptt_hdl::widen::Widen;
 use fptt_sim::fixed::Numerics;
 use fptt_sim::model::Shape;
 
 /// The `ForwardStep` instance linted: adapt here when its parameters change.
 fn forward_step_verilog() -> String {
-    verilog_of(ForwardStep::<2, 4>::new(Shape::new(3, 6, 2).unwrap()))
+    on_big_stack(|| verilog_of(ForwardStep::<2, 4>::new(Shape::new(3, 6, 2).unwrap())))
 }
 
 /// Hand-written leaf blocks, in the instances the datapath uses (accumulator widths and

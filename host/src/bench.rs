@@ -1,15 +1,14 @@
 //! `fptt bench`: steps per second of a backend, on random weights and inputs.
 
 use crate::cli::{Backend, FpttArgs};
-use anyhow::{anyhow, bail, ensure, Result};
+use anyhow::{anyhow, ensure, Result};
 use clap::{Args, ValueEnum};
-use fptt_hdl::forward::{ideal_step_cycles, rd};
+use fptt_hdl::forward::{ideal_step_cycles, ideal_train_step_cycles, rd};
 use fptt_hdl::forward_sim::{forward_driver, MAX_STREAMS};
 use fptt_hdl::verify::on_big_stack;
-use fptt_sim::fixed::model::{FixedState, FixedTrace, Kernel};
-use fptt_sim::fixed::Numerics;
+use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::loss::Target;
-use fptt_sim::model::{init_params, Layout, Shape};
+use fptt_sim::model::{init_params, Shape};
 use fptt_sim::rng::SplitMix64;
 use serde::Serialize;
 use std::time::Instant;
@@ -164,53 +163,57 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
     })
 }
 
-/// `fptt bench --backend rtl --mode infer`: the forward-step unit in rust-hdl's simulator on
-/// the initial parameters (quantised) and random inputs; every stream's u, b, s, o after the
-/// last step must equal the golden model's, or the benchmark fails.
+/// `fptt bench --backend rtl`: the accelerator in rust-hdl's simulator on the initial
+/// parameters (quantised) and random inputs (and, training, random targets with step weight 1).
+/// After the last step every stream's u, b, s, o (and, training, every parameter word's W and
+/// W-bar) must equal the golden model's, or the benchmark fails.
 fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
-    if args.mode == Mode::Train {
-        bail!("the RTL has no update unit yet (issue 5): use --mode infer");
-    }
     ensure!(args.batch <= MAX_STREAMS, "--batch: the RTL runs at most {MAX_STREAMS} streams");
     ensure!(args.rtl_steps >= 1, "--rtl-steps must be at least 1");
+    let learn = args.mode == Mode::Train;
     let n = Numerics::DEFAULT;
-    let wop = n.weight_operand();
-    let weights: Vec<i32> = init_params(shape, 1).iter().map(|&w| wop.quantize(w) as i32).collect();
+    let mut golden = FixedLearner::new(shape, args.batch, 1, args.fptt.config()?, n);
+    let params = golden.words().clone();
+    let consts = *golden.consts();
     let mut rng = SplitMix64::new(2);
-    let xs: Vec<Vec<Vec<i32>>> = (0..args.rtl_steps)
-        .map(|_| {
-            (0..args.batch)
-                .map(|_| (0..shape.inputs).map(|_| n.input.quantize(rng.uniform()) as i32).collect())
-                .collect()
-        })
-        .collect();
-    // the golden state after the last step
-    let kernel = Kernel::new(n);
-    let layout = Layout::new(shape);
-    let mut golden = vec![FixedState::initial(shape, &n); args.batch];
-    for x in &xs {
-        for (st, xb) in golden.iter_mut().zip(x) {
-            let mut tr = FixedTrace::default();
-            kernel.forward(&layout, &weights, st, xb, &mut tr);
-            st.advance(&tr);
-        }
+    let mut draw = |len: usize, fmt: Fmt| -> Vec<Vec<i32>> {
+        (0..args.batch).map(|_| (0..len).map(|_| fmt.quantize(rng.uniform()) as i32).collect()).collect()
+    };
+    // each step: every stream's x and y codes
+    type Codes = Vec<Vec<i32>>;
+    let steps: Vec<(Codes, Codes)> =
+        (0..args.rtl_steps).map(|_| (draw(shape.inputs, n.input), draw(shape.outputs, n.state))).collect();
+    let weights = vec![n.gain.one(); args.batch];
+    let mut o = vec![0; args.batch * shape.outputs];
+    for (x, y) in &steps {
+        golden.step_codes(&x.concat(), &y.concat(), &weights, learn, &mut o);
     }
     let lanes = args.lanes;
     let start = Instant::now();
     let cycles = on_big_stack(|| -> Result<Vec<usize>> {
         let mut unit = forward_driver(shape, lanes).map_err(|e| anyhow!(e))?;
-        unit.load(&weights);
-        let cycles = xs.iter().map(|x| unit.step(x)).collect();
-        for (b, st) in golden.iter().enumerate() {
-            for (code, want, name) in [(rd::U, &st.u, "u"), (rd::B, &st.b, "b"), (rd::S, &st.s, "s")] {
+        unit.load(&params);
+        unit.set_update(&consts);
+        let cycles = steps.iter().map(|(x, y)| if learn { unit.train(x, y, &weights) } else { unit.step(x) }).collect();
+        for b in 0..args.batch {
+            let st = golden.stream(b);
+            let vecs = [(rd::U, &st.u, "u"), (rd::B, &st.b, "b"), (rd::S, &st.s, "s"), (rd::O, &st.o, "o")];
+            for (code, want, name) in vecs {
                 for (k, &w) in want.iter().enumerate() {
                     let got = unit.read(code, b, k);
                     ensure!(got == w as i64, "RTL {name}[{k}] of stream {b} is {got}, the golden model says {w}");
                 }
             }
-            for (k, &w) in st.o.iter().enumerate() {
-                let got = unit.read(rd::O, b, k);
-                ensure!(got == w as i64, "RTL o[{k}] of stream {b} is {got}, the golden model says {w}");
+        }
+        if learn {
+            let p = golden.words();
+            // (W and W-bar of every word; the tests check lambda, m and u as well)
+            let words = [(rd::W, &p.w, "W"), (rd::W_BAR, &p.w_bar, "W-bar")];
+            for (code, want, name) in words {
+                for (i, &w) in want.iter().enumerate() {
+                    let got = unit.read_param(code, i);
+                    ensure!(got == w as i64, "RTL {name}[{i}] is {got}, the golden model says {w}");
+                }
             }
         }
         Ok(cycles)
@@ -219,9 +222,14 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
     let per_step = *cycles.last().expect("at least one step");
     ensure!(cycles.iter().all(|&c| c == per_step), "steps took different cycle counts: {cycles:?}");
     let steps_per_sec = args.rtl_steps as f64 / secs;
+    let ideal = if learn {
+        ideal_train_step_cycles(shape, lanes, args.batch)
+    } else {
+        ideal_step_cycles(shape, lanes, args.batch)
+    };
     Ok(BenchSummary {
         backend: "rtl",
-        mode: "infer",
+        mode: if learn { "train" } else { "infer" },
         inputs: args.inputs,
         hidden: args.hidden,
         outputs: args.outputs,
@@ -231,7 +239,7 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
         sample_steps_per_sec: steps_per_sec * args.batch as f64,
         lanes: Some(lanes),
         cycles_per_step: Some(per_step),
-        ideal_cycles_per_step: Some(ideal_step_cycles(shape, lanes, args.batch)),
+        ideal_cycles_per_step: Some(ideal),
         steps_per_sec_at_100mhz: Some(RTL_REPORT_MHZ * 1e6 / per_step as f64),
     })
 }
@@ -243,7 +251,7 @@ pub fn print_text(s: &BenchSummary) {
     {
         println!(
             "rtl {} I={} H={} C={} B={} L={l}: {c} cycles/step, ideal {ideal:.1} ({:.3}x); {at:.0} steps/s at \
-             {RTL_REPORT_MHZ} MHz; state bit-exact with the golden model after {} steps (simulated at {:.2} steps/s)",
+             {RTL_REPORT_MHZ} MHz; bit-exact with the golden model after {} steps (simulated at {:.2} steps/s)",
             s.mode,
             s.inputs,
             s.hidden,
