@@ -76,7 +76,9 @@ fn stimulus(shape: Shape, seed: u64) -> (Vec<Host>, FixedTrace) {
         .enumerate()
         .map(|(i, &v)| {
             let (lane, addr) = bank.weight(i);
-            Host { we: true, lane: lane as u64, addr: addr as u64, data: v as i64, ..Host::default() }
+            // W (27 bits) whose 18-bit multiplier operand is v
+            let data = (v as i64) << (n.weight.frac - n.weight_operand().frac);
+            Host { we: true, lane: lane as u64, addr: addr as u64, data, ..Host::default() }
         })
         .collect();
     let mut golden = None;
