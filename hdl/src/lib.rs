@@ -1,7 +1,7 @@
 //! The FPTT LTC accelerator in rust-hdl: the neuron array, the FPTT update unit, the UART link
 //! and board top-levels. Each block is checked bit for bit against the golden model in `fptt-sim`.
 //!
-//! Blocks so far (the first pieces of the forward datapath):
+//! Blocks so far:
 //! - [`mul18`]: registered signed multipliers, 18x18 -> 36 (one ECP5 MULT18X18D) and wider;
 //! - [`requant`]: round to nearest (ties up) or floor, and saturate, a wide value into 18 bits
 //!   (or any narrower format);
@@ -21,9 +21,11 @@
 //! - [`param_update`]: the FPTT update of one parameter word per cycle (mean gradient,
 //!   regularised gradient, Adamax or SGD step, W, lambda, W-bar), with [`adamax_ratio`]'s
 //!   m / u through the reciprocal table, pipelined;
-//! - [`forward`]: one forward step (LTC layer and readout) for up to B streams on L weight
-//!   lanes ([`lane`]), weights and vectors banked per lane, bit-exact with `Kernel::forward`;
-//!   [`forward_sim`] drives it in the cycle-accurate simulator for `fptt bench`.
+//! - [`forward`]: one time step for up to B streams on L weight lanes ([`lane`]), weights,
+//!   FPTT state and vectors banked per lane: the forward step (LTC layer and readout),
+//!   bit-exact with `Kernel::forward`, and with `learn` the backward step and the FPTT update
+//!   of every parameter word, bit-exact with `FixedLearner`; [`forward_sim`] drives it in the
+//!   cycle-accurate simulator for `fptt bench`.
 //!
 //! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
 //!
