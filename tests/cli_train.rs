@@ -120,27 +120,19 @@ fn fixed_backend_budget_and_numerics() {
     assert!(text.contains("| W (every tensor), stored | Q5.21"), "{text}");
 }
 
+/// `fptt bench --backend rtl --mode MODE` on shape (i, h, c), l lanes, b streams, as JSON.
+fn bench_rtl(mode: &str, (i, h, c): (usize, usize, usize), l: usize, b: usize, more: &[&str]) -> serde_json::Value {
+    let dims = [i, h, c, l, b].map(|v| v.to_string());
+    let mut args = vec!["bench", "--backend", "rtl", "--mode", mode, "--inputs", &dims[0], "--hidden", &dims[1]];
+    args.extend(["--outputs", &dims[2], "--lanes", &dims[3], "--batch", &dims[4], "--json"]);
+    args.extend(more);
+    json(&fptt(&args))
+}
+
 #[test]
 fn bench_rtl_counts_cycles_against_the_ideal() {
     let (i, h, c, l, b) = (3usize, 12usize, 2usize, 4usize, 3usize);
-    let v = json(&fptt(&[
-        "bench",
-        "--backend",
-        "rtl",
-        "--mode",
-        "infer",
-        "--inputs",
-        &i.to_string(),
-        "--hidden",
-        &h.to_string(),
-        "--outputs",
-        &c.to_string(),
-        "--lanes",
-        &l.to_string(),
-        "--batch",
-        &b.to_string(),
-        "--json",
-    ]));
+    let v = bench_rtl("infer", (i, h, c), l, b, &[]);
     let shape = fptt_sim::model::Shape::new(i, h, c).unwrap();
     // the simulated count is the unit's cycle model, and the ideal is words x streams / lanes
     assert_eq!(v["cycles_per_step"], fptt_hdl::forward::step_cycles(shape, l, b));
@@ -162,28 +154,10 @@ fn bench_rtl_refuses_what_does_not_fit() {
 
 #[test]
 fn bench_rtl_trains_bit_exact_and_counts_cycles() {
-    // the benchmark itself fails unless every state and parameter word equals the golden model's
+    // the benchmark itself fails unless every stream's state and every word's W and W-bar
+    // equal the golden model's
     let (i, h, c, l, b) = (2usize, 6usize, 1usize, 2usize, 2usize);
-    let v = json(&fptt(&[
-        "bench",
-        "--backend",
-        "rtl",
-        "--mode",
-        "train",
-        "--inputs",
-        &i.to_string(),
-        "--hidden",
-        &h.to_string(),
-        "--outputs",
-        &c.to_string(),
-        "--lanes",
-        &l.to_string(),
-        "--batch",
-        &b.to_string(),
-        "--rtl-steps",
-        "3",
-        "--json",
-    ]));
+    let v = bench_rtl("train", (i, h, c), l, b, &["--rtl-steps", "3"]);
     let shape = fptt_sim::model::Shape::new(i, h, c).unwrap();
     assert_eq!(v["mode"], "train");
     assert_eq!(v["cycles_per_step"], fptt_hdl::forward::train_step_cycles(shape, l, b));
