@@ -165,6 +165,28 @@ fn bench_rtl_trains_bit_exact_and_counts_cycles() {
 }
 
 #[test]
+fn train_on_the_rtl_equals_the_golden_model() {
+    // `--backend rtl` trains the generated Verilog in Verilator, the way a host drives a board;
+    // its held-out MSE (and learning curve) must be the golden model's to the last bit
+    if !fptt_hdl::lint::verilator_available("train_on_the_rtl_equals_the_golden_model") {
+        return;
+    }
+    let run = |backend: &str| {
+        let args = ["train", "--backend", backend, "--seq-len", "12", "--hidden", "8", "--batch", "3"];
+        let more = ["--lanes", "2", "--sequences", "24", "--eval-sequences", "9", "--curve-points", "2", "--json"];
+        json(&fptt(&[&args[..], &more[..]].concat()))
+    };
+    let (rtl, fixed) = (run("rtl"), run("fixed"));
+    assert_eq!(rtl["backend"], "rtl");
+    assert_eq!(rtl["updates"], 8 * 12);
+    assert_eq!(rtl["eval_mse"], fixed["eval_mse"], "rtl {rtl}\nfixed {fixed}");
+    assert_eq!(rtl["curve"], fixed["curve"]);
+    let out = fptt(&["train", "--backend", "rtl", "--batch", "17", "--hidden", "8"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 to 16 streams"));
+}
+
+#[test]
 fn ports_lists_every_serial_port_as_json() {
     // no board here: the list may be empty or hold the machine's own UARTs, never an error
     let v = json(&fptt(&["ports", "--json"]));

@@ -1,7 +1,8 @@
 //! `ForwardStep<B, L>`: one time step of the LTC layer and the liquid readout for up to B
 //! streams on L weight lanes, bit-exact with the golden model's `Kernel::forward` per stream,
-//! and with `learn`, the one-step backward pass after it (`Kernel::regression_error` and
-//! `Kernel::backward`: every delta, for every stream).
+//! and with `learn`, the one-step backward pass after it (`Kernel::regression_error`, or with
+//! `classify` `Kernel::softmax_error`, and `Kernel::backward`: every delta, for every stream)
+//! and the FPTT update of every parameter word (`FixedLearner`).
 //!
 //! **Lanes.** Lane l owns the rows k with k mod L = l of every weight tensor (W_in, W_rec,
 //! b_I, W_m, c_m, W_a, c_a, W_o, c_o, W_ot, c_ot) in its own weight bank, and the same
@@ -19,8 +20,8 @@
 //! element j of a vector, read from lane j mod L's bank and broadcast to all lanes, so every
 //! bank of every lane reads at one shared address each cycle.
 //!
-//! A pulse on `start` runs seven phases (twelve with `learn`), each until its last result is
-//! written back:
+//! A pulse on `start` runs seven phases (seventeen with `learn`, eighteen with `classify`),
+//! each until its last result is written back:
 //!
 //! | phase | rows | terms of row k | result |
 //! |---|---|---|---|
@@ -31,11 +32,23 @@
 //! | 4 J | C | W_o (s 2^12), c_o 2^12 | J (MAC, shift 12) |
 //! | 5 z_o | C | W_ot [J; o], c_ot 2^12 | alpha^o = sigma (MAC shift 12, sigmoid) |
 //! | 6 P | C | - | o = o + alpha^o (J - o), the `v` path of the same pipeline |
-//! | 7 OE | C | - | d_o = w_t (o - y), dz_o by the `OutputError` pipeline |
+//! | 17 SM | C per stream | - | with `classify`: d_o = w_t (softmax(o) - onehot(y)) by the `SoftmaxError` unit |
+//! | 7 OE | C | - | d_o = w_t (o - y) (or the softmax's), dz_o by the `OutputError` pipeline |
 //! | 8 dJ | C columns | W_ot[:, :C]^T dz_o (shifted up 4), d_o alpha^o | d_J (lane sum, shift 16) |
 //! | 9 ds | H columns | W_o^T d_J | d_s (lane sum, shift 12) |
 //! | 10 BN | H | - | d_v, dz_m, dz_a by the `BackwardNeuron` pipeline |
 //! | 11 dI | H columns | W_m[:, :H]^T dz_m, W_a[:, :H]^T dz_a (up 4), d_v alpha | d_I (lane sum, shift 16) |
+//! | 12-16 U | every word of W_in W_rec b_I, W_m c_m, W_a c_a, W_o c_o, W_ot c_ot | delta x activation, per stream | the word's FPTT update |
+//!
+//! With `commit`, `start` runs only the walk of phases 12-16, and each word's W (and its
+//! multiplier operand) takes its W-bar: the commit of the average. With `reset`, `start`
+//! puts every stream back to the initial state ([`RESET_CYCLES`] cycles), as between
+//! sequences.
+//!
+//! **The softmax** (phase 17, classification steps): the one [`SoftmaxError`] unit takes each
+//! stream's C readouts in turn from the broadcast register, with the stream's class
+//! ([`host::LABEL`]) and step weight, and its errors go back to lane k mod L's d_o bank, which
+//! the output error phase then reads instead of computing w_t (o - y).
 //!
 //! **Transposed products** (phases 8, 9, 11) reuse the row-wise weight banks: for column k,
 //! every lane multiplies its own rows' weights in column k by its own rows' deltas into
@@ -62,6 +75,7 @@ use crate::mac::MAC_LATENCY;
 use crate::neuron::NEURON_LATENCY;
 use crate::output_error::OUTPUT_ERROR_LATENCY;
 use crate::requant::Requant;
+use crate::softmax_error::{softmax_cycles, SoftmaxError};
 use crate::word::to_signed;
 use fptt_sim::fixed::model::Kernel;
 use fptt_sim::fixed::Numerics;
@@ -94,11 +108,14 @@ pub mod phase {
     pub const FIRST_UPDATE: u64 = 12;
     /// Last update phase (W_ot, c_ot).
     pub const LAST_UPDATE: u64 = 16;
+    /// The softmax of a classification step (between phases 6 and 7).
+    pub const SOFTMAX: u64 = 17;
     /// Table entries.
     pub const ENTRIES: usize = 32;
 }
 const _: () = assert!(phase::LAST_FORWARD == 6 && phase::LAST_BACKWARD == 11, "literal phase numbers");
 const _: () = assert!(phase::FIRST_UPDATE == 12 && phase::LAST_UPDATE == 16, "literal phase numbers");
+const _: () = assert!(phase::SOFTMAX == 17 && phase::OUTPUT_ERROR == 7 && host::LABEL == 10, "literal codes");
 
 /// Cycles an update phase waits after its last term: the gradient sum, the parameter read and
 /// the update pipeline, until the word's operand is written (29 edges), and one more.
@@ -494,6 +511,8 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; phase::ENTRIES]
         sel: 1,
         ..tr(h, hl)
     };
+    // The softmax: each stream's C outputs o_k in turn.
+    p[17] = Phase { last1: c - 1, src1: src::O, ..Phase::default() };
     // (the lane's one `up` shift serves z_a's I terms and the transposed W terms alike)
     assert_eq!(f.g - f.s, f.g - f.w, "transposed W terms go up by gate - weight bits");
     p
@@ -553,6 +572,8 @@ pub mod host {
     pub const U: u64 = 8;
     /// An update constant: `host_addr` from [`super::uconst`] ([`super::update_const_writes`]).
     pub const UPDATE_CONST: u64 = 9;
+    /// A stream's class y (a classification step's target): `host_addr` = stream.
+    pub const LABEL: u64 = 10;
     /// Bits of the code.
     pub const BITS: usize = 4;
 }
@@ -675,6 +696,23 @@ pub fn train_step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
         + update_cycles(shape, lanes, streams)
 }
 
+/// Cycles a reset of the state takes (`reset` with `start`): one per vector bank word.
+pub const RESET_CYCLES: usize = 1 << BANK_ADDR_BITS;
+
+/// Cycles a commit of the average takes for `shape` on `lanes` lanes, from the `start` edge
+/// until `busy` is low again: the update pass's walk, each word once.
+pub fn commit_cycles(shape: Shape, lanes: usize) -> usize {
+    update_cycles(shape, lanes, 1)
+}
+
+/// Cycles one classification training step takes: [`train_step_cycles`] and the softmax
+/// phase (17) between the readout and the output error: per stream, its C outputs in, two
+/// edges to the softmax unit, its [`softmax_cycles`].
+pub fn classify_step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
+    let c = shape.outputs;
+    train_step_cycles(shape, lanes, streams) + 2 + streams * (c + 2 + softmax_cycles(c))
+}
+
 /// Cycles of the update pass (phases 12..=16): every word's B gradient terms, then the drain.
 fn update_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
     let (ni, h, c) = (shape.inputs, shape.hidden, shape.outputs);
@@ -727,6 +765,15 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     pub start: Signal<In, Bit>,
     /// With `start`: a training step (forward, then the backward phases), else inference.
     pub learn: Signal<In, Bit>,
+    /// With `start` (overrides `learn`): commit the average, W <- W-bar for every parameter
+    /// word (and its multiplier operand), walking the words as the update pass does.
+    pub commit: Signal<In, Bit>,
+    /// With `start` (overrides `commit` and `learn`): put every stream back to the initial
+    /// state (u, s, o = 0, b = b0), every vector bank word, in [`RESET_CYCLES`] cycles.
+    pub reset: Signal<In, Bit>,
+    /// With `start` and `learn`: a classification step: the targets are classes
+    /// ([`host::LABEL`]) and d_o is the softmax error (phase 17).
+    pub classify: Signal<In, Bit>,
     /// Read-back: which vector ([`rd`] codes), honoured while not busy.
     pub rd_vec: Signal<In, Bits<{ rd::BITS }>>,
     /// Read-back: which lane.
@@ -757,6 +804,16 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     phase: DFF<Bits<PHASE_BITS>>,
     running: DFF<Bit>,
     learning: DFF<Bit>,
+    committing: DFF<Bit>,
+    classifying: DFF<Bit>,
+    label_ram: RAM<Bits<DIM_BITS>, STREAM_BITS>,
+    softmax: SoftmaxError,
+    smx: Signal<Local, Bit>,
+    sv1: DFF<Bit>,
+    sv2: DFF<Bit>,
+    clearing: DFF<Bit>,
+    clr: DFF<Bits<BANK_ADDR_BITS>>,
+    clr_last: Constant<Bits<BANK_ADDR_BITS>>,
     tw: DFF<Bits<WEIGHT_ADDR_BITS>>,
     tcol: DFF<Bits<WEIGHT_ADDR_BITS>>,
     tcol2: DFF<Bits<WEIGHT_ADDR_BITS>>,
@@ -886,6 +943,9 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             last_stream: Signal::default(),
             start: Signal::default(),
             learn: Signal::default(),
+            commit: Signal::default(),
+            reset: Signal::default(),
+            classify: Signal::default(),
             rd_vec: Signal::default(),
             rd_lane: Signal::default(),
             rd_addr: Signal::default(),
@@ -909,6 +969,16 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             phase: DFF::default(),
             running: DFF::default(),
             learning: DFF::default(),
+            committing: DFF::default(),
+            classifying: DFF::default(),
+            label_ram: RAM::default(),
+            softmax: SoftmaxError::with(n),
+            smx: Signal::default(),
+            sv1: DFF::default(),
+            sv2: DFF::default(),
+            clearing: DFF::default(),
+            clr: DFF::default(),
+            clr_last: Constant::new(((1u64 << BANK_ADDR_BITS) - 1).into()),
             tw: DFF::default(),
             tcol: DFF::default(),
             tcol2: DFF::default(),
@@ -1010,9 +1080,63 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, phase, running, setup, setup2, issuing, r, j, jr, jl, seg, b, sb, rb1, rb2, rbias, waddr,
-            res_r, res_b, res_sb, v1, f1, l1, u1, g1, src_1, jl_1, b_1, act, v2, f2, l2, u2, g2, b_2, rd_vec_d,
-            rd_lane_d, learning, tw, tcol, tcol2, res_jl, res_jr, tm_1, tm_2, jl_2, red1, drain, k_1, k_2
+            self,
+            clock,
+            phase,
+            running,
+            setup,
+            setup2,
+            issuing,
+            r,
+            j,
+            jr,
+            jl,
+            seg,
+            b,
+            sb,
+            rb1,
+            rb2,
+            rbias,
+            waddr,
+            res_r,
+            res_b,
+            res_sb,
+            v1,
+            f1,
+            l1,
+            u1,
+            g1,
+            src_1,
+            jl_1,
+            b_1,
+            act,
+            v2,
+            f2,
+            l2,
+            u2,
+            g2,
+            b_2,
+            rd_vec_d,
+            rd_lane_d,
+            learning,
+            committing,
+            classifying,
+            sv1,
+            sv2,
+            clearing,
+            clr,
+            tw,
+            tcol,
+            tcol2,
+            res_jl,
+            res_jr,
+            tm_1,
+            tm_2,
+            jl_2,
+            red1,
+            drain,
+            k_1,
+            k_2
         );
         for i in 0..16 {
             self.red16[i].clock.next = self.clock.val();
@@ -1033,6 +1157,9 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         for i in 0..uconst::COUNT {
             self.uc[i].clock.next = self.clock.val();
         }
+        self.label_ram.read_clock.next = self.clock.val();
+        self.label_ram.write_clock.next = self.clock.val();
+        self.softmax.clock.next = self.clock.val();
         self.wt_ram.read_clock.next = self.clock.val();
         self.wt_ram.write_clock.next = self.clock.val();
         self.cfg_srcd.read_clock.next = self.clock.val();
@@ -1129,6 +1256,10 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             }
         }
         self.wt_ram.write_enable.next = self.host_we.val() & (self.host_sel.val() == 4);
+        // Host writes of the classes (one per stream).
+        self.label_ram.write_address.next = self.host_addr.val().get_bits::<STREAM_BITS>(0);
+        self.label_ram.write_data.next = self.host_bits.val().get_bits::<DIM_BITS>(0);
+        self.label_ram.write_enable.next = self.host_we.val() & (self.host_sel.val() == 10);
 
         // The current phase's parameters.
         // (RAM reads are registered: a phase's parameters are valid from its second cycle.)
@@ -1153,7 +1284,9 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.tr.next = self.cfg_flags.read_data.val().get_bit(6);
         // (phase >= 12: literal, phase::FIRST_UPDATE)
         self.upd.next =
-            self.running.q.val() & (self.phase.q.val().get_bit(4) | (self.phase.q.val().get_bits::<2>(2) == 3));
+            self.running.q.val() & ((self.phase.q.val() == 16) | (self.phase.q.val().get_bits::<3>(2) == 3));
+        // (literal phase::SOFTMAX)
+        self.smx.next = self.phase.q.val() == 17;
         self.diag.next = self.cfg_flags.read_data.val().get_bit(7);
 
         // Term generator (stage 0): this cycle's term (row r, segment, column j, stream b).
@@ -1162,8 +1295,9 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.r_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.r.q.val());
         self.jr_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.jr.q.val());
         self.res_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.res_r.q.val());
-        self.stream_done.next = self.b.q.val() == self.last_stream.val();
-        self.t_valid.next = self.issuing.q.val();
+        // (a commit walks each word once)
+        self.stream_done.next = (self.b.q.val() == self.last_stream.val()) | self.committing.q.val();
+        self.t_valid.next = self.issuing.q.val() & !self.smx.val();
         self.t_first.next = false;
         self.t_last.next = false;
         self.t_up.next = false;
@@ -1181,7 +1315,23 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         } else {
             self.vaddr.next = self.sb.q.val() + self.jr_v.val();
         }
-        if self.issuing.q.val() {
+        if self.issuing.q.val() & self.smx.val() {
+            // the softmax: stream b's outputs k = j in turn (lane jl, row jr); then the stream
+            // waits for its errors (the phase control moves to the next)
+            self.t_last.next = self.j.q.val() == self.cfg_last1.read_data.val();
+            self.j.d.next = self.j.q.val() + 1;
+            self.jl.d.next = self.jl.q.val() + 1;
+            if self.jl.q.val() == self.lane_last.val() {
+                self.jl.d.next = 0.into();
+                self.jr.d.next = self.jr.q.val() + 1;
+            }
+            if self.t_last.val() {
+                self.j.d.next = 0.into();
+                self.jl.d.next = 0.into();
+                self.jr.d.next = 0.into();
+                self.issuing.d.next = false;
+            }
+        } else if self.issuing.q.val() {
             // the next stream of this term, or the next term
             if self.stream_done.val() {
                 self.b.d.next = 0.into();
@@ -1359,6 +1509,16 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.g2.d.next = self.g1.q.val();
         self.b_2.d.next = self.b_1.q.val();
         self.elem_v.next = self.v1.q.val() & self.elem.val();
+        // The softmax takes stream b's outputs from the broadcast register, its class and step
+        // weight from the stream's registers (b holds while the stream is in).
+        self.sv1.d.next = self.issuing.q.val() & self.smx.val();
+        self.sv2.d.next = self.sv1.q.val();
+        self.label_ram.read_address.next = self.b.q.val();
+        self.softmax.in_valid.next = self.sv2.q.val();
+        self.softmax.x.next = self.act.q.val();
+        self.softmax.last.next = self.l2.q.val();
+        self.softmax.label.next = self.label_ram.read_data.val();
+        self.softmax.weight.next = self.wt_ram.read_data.val();
 
         // Results, in (row, stream) order in every lane at once (all lanes run in lockstep:
         // lane 0's flags time them all).
@@ -1389,7 +1549,9 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.red1.d.next = self.red2[0].q.val() + self.red2[1].q.val();
         self.rq_t[0].acc.next = self.red1.q.val();
         self.rq_t[1].acc.next = self.red1.q.val();
-        if self.sel.val() == 1 {
+        if self.smx.val() {
+            self.t_res.next = self.softmax.d_o.val();
+        } else if self.sel.val() == 1 {
             self.t_res.next = self.rq_t[1].y.val();
         } else {
             self.t_res.next = self.rq_t[0].y.val();
@@ -1398,7 +1560,9 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         for i in 1..6 {
             self.tv[i].d.next = self.tv[i - 1].q.val();
         }
-        if self.elem.val() {
+        if self.smx.val() {
+            self.wvalid.next = self.softmax.out_valid.val();
+        } else if self.elem.val() {
             self.wvalid.next = self.lane[0].n_valid.val();
         } else if self.sig.val() {
             self.wvalid.next = self.sv[4].q.val();
@@ -1408,7 +1572,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.wvalid.next = self.mac_v.val();
         }
         self.res_jr_v.next = bit_cast::<BANK_ADDR_BITS, DIM_BITS>(self.res_jr.q.val());
-        if self.tr.val() {
+        if self.tr.val() | self.smx.val() {
             self.res_addr.next = self.res_sb.q.val() + self.res_jr_v.val();
         } else {
             self.res_addr.next = self.res_sb.q.val() + self.res_v.val();
@@ -1444,6 +1608,10 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].daddr.next = self.daddr.val();
             self.lane[l].kind.next = self.k_2.q.val();
             self.lane[l].gvalid.next = self.v2.q.val() & self.upd.val();
+            self.lane[l].commit.next = self.committing.q.val();
+            self.lane[l].classify.next = self.classifying.q.val();
+            self.lane[l].clear.next = self.clearing.q.val();
+            self.lane[l].clear_addr.next = self.clr.q.val();
             self.lane[l].inv_batch.next = self.uc[0].q.val();
             self.lane[l].a.next = self.uc[1].q.val();
             self.lane[l].keep.next = self.uc[2].q.val();
@@ -1473,7 +1641,31 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
 
         // Phase control: a phase ends when its last result (last row, last stream) is written.
         self.setup.d.next = false;
-        if self.wvalid.val() {
+        if self.wvalid.val() & self.smx.val() {
+            // a softmax error: output k = res_r of stream res_b (lane res_jl, row res_jr)
+            self.res_r.d.next = self.res_r.q.val() + 1;
+            self.res_jl.d.next = self.res_jl.q.val() + 1;
+            if self.res_jl.q.val() == self.lane_last.val() {
+                self.res_jl.d.next = 0.into();
+                self.res_jr.d.next = self.res_jr.q.val() + 1;
+            }
+            if self.res_r.q.val() == self.cfg_last1.read_data.val() {
+                self.res_r.d.next = 0.into();
+                self.res_jl.d.next = 0.into();
+                self.res_jr.d.next = 0.into();
+                if self.res_b.q.val() == self.last_stream.val() {
+                    self.phase.d.next = 7.into(); // (literal phase::OUTPUT_ERROR)
+                    self.setup.d.next = true;
+                } else {
+                    // the next stream's outputs
+                    self.res_b.d.next = self.res_b.q.val() + 1;
+                    self.res_sb.d.next = self.res_sb.q.val() + self.cfg_rows.read_data.val();
+                    self.b.d.next = self.b.q.val() + 1;
+                    self.sb.d.next = self.sb.q.val() + self.cfg_rows.read_data.val();
+                    self.issuing.d.next = true;
+                }
+            }
+        } else if self.wvalid.val() {
             if self.res_b.q.val() == self.last_stream.val() {
                 self.res_b.d.next = 0.into();
                 self.res_sb.d.next = 0.into();
@@ -1487,6 +1679,9 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
                     self.phase.d.next = self.phase.q.val() + 1;
                     self.setup.d.next = true;
                     // (literal phase numbers: phase::LAST_FORWARD, phase::LAST_BACKWARD)
+                    if (self.phase.q.val() == 6) & self.classifying.q.val() {
+                        self.phase.d.next = 17.into(); // (literal phase::SOFTMAX)
+                    }
                     if (self.phase.q.val() == 6) & !self.learning.q.val() {
                         self.running.d.next = false;
                         self.setup.d.next = false;
@@ -1532,9 +1727,27 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.tcol2.d.next = self.cfg_base2.read_data.val();
             self.issuing.d.next = true;
         }
-        if self.start.val() & !self.running.q.val() {
-            self.learning.d.next = self.learn.val();
+        // A reset walks every vector bank address.
+        if self.clearing.q.val() {
+            self.clr.d.next = self.clr.q.val() + 1;
+            if self.clr.q.val() == self.clr_last.val() {
+                self.clearing.d.next = false;
+                self.running.d.next = false;
+            }
+        }
+        if self.start.val() & !self.running.q.val() & self.reset.val() {
+            self.clearing.d.next = true;
+            self.clr.d.next = 0.into();
             self.phase.d.next = 0.into();
+            self.running.d.next = true;
+        } else if self.start.val() & !self.running.q.val() {
+            self.learning.d.next = self.learn.val();
+            self.committing.d.next = self.commit.val();
+            self.classifying.d.next = self.classify.val() & self.learn.val();
+            self.phase.d.next = 0.into();
+            if self.commit.val() {
+                self.phase.d.next = 12.into(); // (literal phase::FIRST_UPDATE)
+            }
             self.running.d.next = true;
             self.setup.d.next = true;
         }

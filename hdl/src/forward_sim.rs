@@ -1,11 +1,16 @@
-//! A host-side driver of [`ForwardStep`] in rust-hdl's cycle-accurate simulator: load the
-//! parameters through [`Banking`], run inference or training steps of B streams, read the
-//! state and the parameters back, count the cycles.
-//! `fptt bench --backend rtl` measures with it; [`ForwardDriver`] hides the unit's const
-//! parameters behind a run-time lane count.
+//! Host-side drivers of [`ForwardStep`] under simulation: load the parameters through
+//! [`Banking`], run inference or training steps of B streams, commit the average, reset the
+//! state, read the state and the parameters back, count the cycles.
+//!
+//! [`ForwardDriver`] is what a host does with the unit; [`UnitPort`] is the unit's pins (a
+//! host write, a `start`, a read-back), so one [`Host`] drives any simulator of it: rust-hdl's
+//! cycle-accurate simulator ([`forward_driver`], here) or the generated Verilog in Verilator
+//! ([`crate::verilator_driver`]). `fptt bench --backend rtl` measures with them; they hide the
+//! unit's const parameters behind a run-time lane count.
 
 use crate::forward::{
-    check_fit, config_writes, host, rd, train_step_cycles, update_const_writes, Banking, ForwardStep,
+    check_fit, classify_step_cycles, commit_cycles, config_writes, host, rd, update_const_writes, Banking, ForwardStep,
+    RESET_CYCLES,
 };
 use crate::verify::{settle, tick};
 use crate::word::{to_i64, to_signed};
@@ -35,49 +40,96 @@ pub trait ForwardDriver {
     /// Runs one training step: inputs x, targets y (C state codes) and step weights w_t (gain
     /// codes) of each stream; returns the cycles.
     fn train(&mut self, x: &[Vec<i32>], y: &[Vec<i32>], weights: &[i64]) -> usize;
+    /// Runs one classification training step: inputs x, the class of each stream and step
+    /// weights w_t; returns the cycles.
+    fn train_classes(&mut self, x: &[Vec<i32>], labels: &[usize], weights: &[i64]) -> usize;
+    /// Commits the average (W <- W-bar); returns the cycles.
+    fn commit_average(&mut self) -> usize;
+    /// Puts every stream back to the initial state; returns the cycles.
+    fn reset_state(&mut self) -> usize;
     /// Reads parameter word `index`'s `vec` ([`rd::W`] ..= [`rd::U_ADAMAX`]).
     fn read_param(&mut self, vec: u64, index: usize) -> i64;
     /// Reads element `k` of vector `vec` ([`crate::forward::rd`] codes) of stream `stream`.
     fn read(&mut self, vec: u64, stream: usize, k: usize) -> i64;
 }
 
-struct Driver<const L: usize> {
-    uut: Box<ForwardStep<MAX_STREAMS, L>>,
-    bank: Banking,
-    shape: Shape,
+/// What a `start` pulse runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// A forward step.
+    Infer,
+    /// A training step (regression targets).
+    Learn,
+    /// A classification training step.
+    LearnClasses,
+    /// W <- W-bar.
+    Commit,
+    /// Every stream back to the initial state.
+    Reset,
 }
 
-impl<const L: usize> Driver<L> {
-    fn new(shape: Shape) -> Self {
-        let mut uut = Box::new(ForwardStep::<MAX_STREAMS, L>::new(shape));
-        uut.connect_all();
-        uut.clock.next = Clock { clk: false };
-        settle(uut.as_mut());
-        Self { uut, bank: Banking::new(shape, L), shape }
+impl Command {
+    /// (learn, commit, reset, classify) as the unit's inputs.
+    pub fn flags(self) -> (bool, bool, bool, bool) {
+        let classes = self == Command::LearnClasses;
+        (self == Command::Learn || classes, self == Command::Commit, self == Command::Reset, classes)
     }
+}
 
-    fn cycle(&mut self) {
-        settle(self.uut.as_mut());
-        tick(self.uut.as_mut(), &|u: &mut ForwardStep<MAX_STREAMS, L>, c| u.clock.next = c);
+/// The unit's pins, one clock cycle per operation.
+pub trait UnitPort {
+    /// One cycle with a host write (`host_sel`, `host_lane`, `host_addr`, `host_data`).
+    fn write(&mut self, sel: u64, lane: usize, addr: usize, data: i64);
+    /// A `start` cycle running `command` on streams 0..=`last_stream`, then cycles until `busy`
+    /// falls; returns those cycles, or None past `limit`.
+    fn start(&mut self, last_stream: usize, command: Command, limit: usize) -> Option<usize>;
+    /// One cycle with a read-back request; returns `rd_data` after it.
+    fn read(&mut self, vec: u64, lane: usize, addr: usize) -> i64;
+}
+
+/// A host driving a unit of `lanes` lanes through its pins.
+pub struct Host<P: UnitPort> {
+    port: P,
+    bank: Banking,
+    shape: Shape,
+    lanes: usize,
+}
+
+impl<P: UnitPort> Host<P> {
+    /// A host of a fresh unit built for `shape` on `lanes` lanes.
+    pub fn new(port: P, shape: Shape, lanes: usize) -> Self {
+        Self { port, bank: Banking::new(shape, lanes), shape, lanes }
     }
 
     fn write(&mut self, sel: u64, (lane, addr): (usize, usize), code: i64) {
-        self.uut.host_we.next = true;
-        self.uut.host_sel.next = sel.into();
-        self.uut.host_lane.next = (lane as u64).into();
-        self.uut.host_addr.next = (addr as u64).into();
-        self.uut.host_data.next = to_signed(code);
-        self.cycle();
-        self.uut.host_we.next = false;
+        self.port.write(sel, lane, addr, code);
+    }
+
+    fn run(&mut self, streams: usize, command: Command) -> usize {
+        assert!((1..=MAX_STREAMS).contains(&streams), "1..={MAX_STREAMS} streams");
+        let limit = 4 * classify_step_cycles(self.shape, self.lanes, streams) + RESET_CYCLES + 100;
+        self.port
+            .start(streams - 1, command, limit)
+            .unwrap_or_else(|| panic!("{command:?} did not finish within {limit} cycles"))
+    }
+
+    fn write_inputs(&mut self, x: &[Vec<i32>]) {
+        for (b, xb) in x.iter().enumerate() {
+            assert_eq!(xb.len(), self.shape.inputs, "input width");
+            for (j, &v) in xb.iter().enumerate() {
+                let slot = self.bank.vector(b, j);
+                self.write(host::INPUT, slot, v as i64);
+            }
+        }
     }
 }
 
-impl<const L: usize> ForwardDriver for Driver<L> {
+impl<P: UnitPort> ForwardDriver for Host<P> {
     fn configure(&mut self, shape: Shape) {
-        for (addr, v) in config_writes(shape, L) {
+        for (addr, v) in config_writes(shape, self.lanes) {
             self.write(host::CONFIG, (0, addr), v);
         }
-        self.bank = Banking::new(shape, L);
+        self.bank = Banking::new(shape, self.lanes);
         self.shape = shape;
     }
 
@@ -105,7 +157,8 @@ impl<const L: usize> ForwardDriver for Driver<L> {
     }
 
     fn step(&mut self, x: &[Vec<i32>]) -> usize {
-        self.run(x, false)
+        self.write_inputs(x);
+        self.run(x.len(), Command::Infer)
     }
 
     fn train(&mut self, x: &[Vec<i32>], y: &[Vec<i32>], weights: &[i64]) -> usize {
@@ -118,45 +171,97 @@ impl<const L: usize> ForwardDriver for Driver<L> {
             }
             self.write(host::STEP_WEIGHT, (0, b), wt);
         }
-        self.run(x, true)
+        self.write_inputs(x);
+        self.run(x.len(), Command::Learn)
+    }
+
+    fn train_classes(&mut self, x: &[Vec<i32>], labels: &[usize], weights: &[i64]) -> usize {
+        assert!(labels.len() == x.len() && weights.len() == x.len(), "one class and weight per stream");
+        for (b, (&y, &wt)) in labels.iter().zip(weights).enumerate() {
+            assert!(y < self.shape.outputs, "class {y} of {} outputs", self.shape.outputs);
+            self.write(host::LABEL, (0, b), y as i64);
+            self.write(host::STEP_WEIGHT, (0, b), wt);
+        }
+        self.write_inputs(x);
+        self.run(x.len(), Command::LearnClasses)
+    }
+
+    fn commit_average(&mut self) -> usize {
+        let cycles = self.run(1, Command::Commit);
+        debug_assert_eq!(cycles, commit_cycles(self.shape, self.lanes));
+        cycles
+    }
+
+    fn reset_state(&mut self) -> usize {
+        self.run(1, Command::Reset)
     }
 
     fn read_param(&mut self, vec: u64, index: usize) -> i64 {
         assert!((rd::W..=rd::U_ADAMAX).contains(&vec), "a parameter read-back code");
-        self.read_at(vec, self.bank.weight(index))
+        let (lane, addr) = self.bank.weight(index);
+        self.port.read(vec, lane, addr)
     }
 
     fn read(&mut self, vec: u64, stream: usize, k: usize) -> i64 {
-        self.read_at(vec, self.bank.vector(stream, k))
+        let (lane, addr) = self.bank.vector(stream, k);
+        self.port.read(vec, lane, addr)
     }
 }
 
-impl<const L: usize> Driver<L> {
-    fn run(&mut self, x: &[Vec<i32>], learn: bool) -> usize {
-        assert!((1..=MAX_STREAMS).contains(&x.len()), "1..={MAX_STREAMS} streams");
-        for (b, xb) in x.iter().enumerate() {
-            assert_eq!(xb.len(), self.shape.inputs, "input width");
-            for (j, &v) in xb.iter().enumerate() {
-                let slot = self.bank.vector(b, j);
-                self.write(host::INPUT, slot, v as i64);
-            }
-        }
-        self.uut.last_stream.next = ((x.len() - 1) as u64).into();
+/// The unit in rust-hdl's simulator.
+pub struct RustHdlPort<const L: usize> {
+    uut: Box<ForwardStep<MAX_STREAMS, L>>,
+}
+
+impl<const L: usize> RustHdlPort<L> {
+    /// A fresh unit built for `shape`.
+    pub fn new(shape: Shape) -> Self {
+        let mut uut = Box::new(ForwardStep::<MAX_STREAMS, L>::new(shape));
+        uut.connect_all();
+        uut.clock.next = Clock { clk: false };
+        settle(uut.as_mut());
+        Self { uut }
+    }
+
+    fn cycle(&mut self) {
+        settle(self.uut.as_mut());
+        tick(self.uut.as_mut(), &|u: &mut ForwardStep<MAX_STREAMS, L>, c| u.clock.next = c);
+    }
+}
+
+impl<const L: usize> UnitPort for RustHdlPort<L> {
+    fn write(&mut self, sel: u64, lane: usize, addr: usize, data: i64) {
+        self.uut.host_we.next = true;
+        self.uut.host_sel.next = sel.into();
+        self.uut.host_lane.next = (lane as u64).into();
+        self.uut.host_addr.next = (addr as u64).into();
+        self.uut.host_data.next = to_signed(data);
+        self.cycle();
+        self.uut.host_we.next = false;
+    }
+
+    fn start(&mut self, last_stream: usize, command: Command, limit: usize) -> Option<usize> {
+        let (learn, commit, reset, classify) = command.flags();
+        self.uut.last_stream.next = (last_stream as u64).into();
         self.uut.learn.next = learn;
+        self.uut.commit.next = commit;
+        self.uut.reset.next = reset;
+        self.uut.classify.next = classify;
         self.uut.start.next = true;
         self.cycle();
         self.uut.start.next = false;
-        let limit = 4 * train_step_cycles(self.shape, L, x.len()) + 100;
         let mut cycles = 0;
         while self.uut.busy.val() {
+            if cycles >= limit {
+                return None;
+            }
             self.cycle();
             cycles += 1;
-            assert!(cycles < limit, "the step did not finish within {limit} cycles");
         }
-        cycles
+        Some(cycles)
     }
 
-    fn read_at(&mut self, vec: u64, (lane, addr): (usize, usize)) -> i64 {
+    fn read(&mut self, vec: u64, lane: usize, addr: usize) -> i64 {
         self.uut.rd_vec.next = vec.into();
         self.uut.rd_lane.next = (lane as u64).into();
         self.uut.rd_addr.next = (addr as u64).into();
@@ -166,19 +271,43 @@ impl<const L: usize> Driver<L> {
 }
 
 /// A driver of a unit with `lanes` lanes ([`LANE_CHOICES`]) and [`MAX_STREAMS`] streams for
-/// `shape`, or why it cannot be built. Build and use it on a thread with a large stack
-/// ([`crate::verify::on_big_stack`]): the unit is a deep value.
+/// `shape` in rust-hdl's simulator, or why it cannot be built. Build and use it on a thread
+/// with a large stack ([`crate::verify::on_big_stack`]): the unit is a deep value.
 pub fn forward_driver(shape: Shape, lanes: usize) -> Result<Box<dyn ForwardDriver>, String> {
+    check_lanes(shape, lanes)?;
+    fn host<const L: usize>(shape: Shape) -> Box<dyn ForwardDriver> {
+        Box::new(Host::new(RustHdlPort::<L>::new(shape), shape, L))
+    }
+    Ok(match lanes {
+        1 => host::<1>(shape),
+        2 => host::<2>(shape),
+        4 => host::<4>(shape),
+        8 => host::<8>(shape),
+        16 => host::<16>(shape),
+        _ => host::<32>(shape),
+    })
+}
+
+/// The Verilog (module `top`) of the unit [`forward_driver`] builds for `shape` on `lanes`
+/// lanes. Call it on a thread with a large stack.
+pub fn forward_verilog(shape: Shape, lanes: usize) -> Result<String, String> {
+    check_lanes(shape, lanes)?;
+    fn verilog<const L: usize>(shape: Shape) -> String {
+        crate::verify::verilog_of(ForwardStep::<MAX_STREAMS, L>::new(shape))
+    }
+    Ok(match lanes {
+        1 => verilog::<1>(shape),
+        2 => verilog::<2>(shape),
+        4 => verilog::<4>(shape),
+        8 => verilog::<8>(shape),
+        16 => verilog::<16>(shape),
+        _ => verilog::<32>(shape),
+    })
+}
+
+fn check_lanes(shape: Shape, lanes: usize) -> Result<(), String> {
     if !LANE_CHOICES.contains(&lanes) {
         return Err(format!("--lanes must be one of {LANE_CHOICES:?}, not {lanes}"));
     }
-    check_fit(shape, lanes, MAX_STREAMS)?;
-    Ok(match lanes {
-        1 => Box::new(Driver::<1>::new(shape)),
-        2 => Box::new(Driver::<2>::new(shape)),
-        4 => Box::new(Driver::<4>::new(shape)),
-        8 => Box::new(Driver::<8>::new(shape)),
-        16 => Box::new(Driver::<16>::new(shape)),
-        _ => Box::new(Driver::<32>::new(shape)),
-    })
+    check_fit(shape, lanes, MAX_STREAMS)
 }

@@ -113,6 +113,16 @@ pub struct ForwardLane<const B: usize> {
     pub kind: Signal<In, Bits<2>>,
     /// Update pass term present.
     pub gvalid: Signal<In, Bit>,
+    /// The update pass commits the average instead: W <- W-bar (and its operand), nothing else
+    /// written.
+    pub commit: Signal<In, Bit>,
+    /// A classification step: the output error takes d_o from its bank (the softmax's,
+    /// written in phase 17 like a transposed product's result) instead of w_t (o - y).
+    pub classify: Signal<In, Bit>,
+    /// Reset the state (u, s, o = 0, b = b0) at `clear_addr` of every vector bank.
+    pub clear: Signal<In, Bit>,
+    /// The vector bank address a reset writes.
+    pub clear_addr: Signal<In, Bits<BANK_ADDR_BITS>>,
     /// The update's constants (see [`ParamUpdate`]).
     pub adamax: Signal<In, Bit>,
     /// 1/B.
@@ -186,6 +196,7 @@ pub struct ForwardLane<const B: usize> {
     operand: Narrow<27, 18>,
     wa: [DFF<Bits<WEIGHT_ADDR_BITS>>; 28],
     op_we: DFF<Bit>,
+    cv: [DFF<Bit>; 4],
     host_op_we: DFF<Bit>,
     host_op_addr: DFF<Bits<WEIGHT_ADDR_BITS>>,
     d_d: DFF<Signed<18>>,
@@ -208,6 +219,7 @@ pub struct ForwardLane<const B: usize> {
     index: Constant<Bits<LANE_BITS>>,
     zero: Constant<Signed<18>>,
     one: Constant<Signed<18>>,
+    b0: Constant<Signed<18>>,
 }
 
 impl<const B: usize> ForwardLane<B> {
@@ -215,6 +227,8 @@ impl<const B: usize> ForwardLane<B> {
     /// whose vector banks hold `vector_words` (the initial state: u, s, o zero, b = b0).
     pub fn new(n: Numerics, index: usize, weight_words: usize, vector_words: usize) -> Self {
         let f = Kernel::new(n).f;
+        // (a commit copies W-bar into W: one format)
+        assert_eq!(n.weight, n.weight_avg, "W and W-bar share a format");
         let ram = |v: i64| RAM::<Signed<18>, BANK_ADDR_BITS>::from((0..vector_words).map(|_| to_signed::<18>(v)));
         let b0 = n.gate.quantize(THRESHOLD_BASE);
         Self {
@@ -248,6 +262,10 @@ impl<const B: usize> ForwardLane<B> {
             daddr: Signal::default(),
             kind: Signal::default(),
             gvalid: Signal::default(),
+            commit: Signal::default(),
+            classify: Signal::default(),
+            clear: Signal::default(),
+            clear_addr: Signal::default(),
             adamax: Signal::default(),
             inv_batch: Signal::default(),
             a: Signal::default(),
@@ -303,6 +321,7 @@ impl<const B: usize> ForwardLane<B> {
             operand: Narrow::new(n.weight.frac - n.weight_operand().frac),
             wa: Default::default(),
             op_we: DFF::default(),
+            cv: Default::default(),
             host_op_we: DFF::default(),
             host_op_addr: DFF::default(),
             d_d: DFF::default(),
@@ -326,6 +345,7 @@ impl<const B: usize> ForwardLane<B> {
             index: Constant::new((index as u64).into()),
             zero: Constant::new(to_signed(0)),
             one: Constant::new(to_signed(1)),
+            b0: Constant::new(to_signed(b0)),
         }
     }
 }
@@ -336,6 +356,9 @@ impl<const B: usize> Logic for ForwardLane<B> {
         dff_setup!(self, clock, vaddr_d, own_d, gate_d, op_we, host_op_we, host_op_addr, d_d);
         for i in 0..28 {
             self.wa[i].clock.next = self.clock.val();
+        }
+        for i in 0..4 {
+            self.cv[i].clock.next = self.clock.val();
         }
         self.grad.clock.next = self.clock.val();
         self.update.clock.next = self.clock.val();
@@ -621,6 +644,8 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.neuron.b_prev.next = self.b_ram.read_data.val();
         self.neuron.s_prev.next = self.s_ram.read_data.val();
         self.output_error.in_valid.next = self.elem_valid.val() & (self.phase.val() == 7);
+        self.output_error.given.next = self.classify.val();
+        self.output_error.d_in.next = self.do_ram.read_data.val();
         self.output_error.o.next = self.o_ram.read_data.val();
         self.output_error.y.next = self.y_ram.read_data.val();
         self.output_error.weight.next = self.wt.val();
@@ -655,15 +680,28 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.rho_ram.write_address.next = self.res_addr.val();
         self.rho_ram.write_data.next = self.sigmoid.y.val();
         self.rho_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 2);
-        self.u_ram.write_address.next = self.res_addr.val();
-        self.u_ram.write_data.next = self.neuron.u.val();
-        self.u_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
-        self.b_ram.write_address.next = self.res_addr.val();
-        self.b_ram.write_data.next = self.neuron.b.val();
-        self.b_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
-        self.s_ram.write_address.next = self.res_addr.val();
-        self.s_ram.write_data.next = self.neuron.s.val();
-        self.s_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
+        if self.clear.val() {
+            // a reset: the initial state
+            self.u_ram.write_address.next = self.clear_addr.val();
+            self.u_ram.write_data.next = self.zero.val();
+            self.u_ram.write_enable.next = true;
+            self.b_ram.write_address.next = self.clear_addr.val();
+            self.b_ram.write_data.next = self.b0.val();
+            self.b_ram.write_enable.next = true;
+            self.s_ram.write_address.next = self.clear_addr.val();
+            self.s_ram.write_data.next = false;
+            self.s_ram.write_enable.next = true;
+        } else {
+            self.u_ram.write_address.next = self.res_addr.val();
+            self.u_ram.write_data.next = self.neuron.u.val();
+            self.u_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
+            self.b_ram.write_address.next = self.res_addr.val();
+            self.b_ram.write_data.next = self.neuron.b.val();
+            self.b_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
+            self.s_ram.write_address.next = self.res_addr.val();
+            self.s_ram.write_data.next = self.neuron.s.val();
+            self.s_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
+        }
         self.v_ram.write_address.next = self.res_addr.val();
         self.v_ram.write_data.next = self.neuron.v.val();
         self.v_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 3);
@@ -676,12 +714,25 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.ao_ram.write_address.next = self.res_addr.val();
         self.ao_ram.write_data.next = self.sigmoid.y.val();
         self.ao_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 5);
-        self.o_ram.write_address.next = self.res_addr.val();
-        self.o_ram.write_data.next = self.neuron.v.val();
-        self.o_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 6);
-        self.do_ram.write_address.next = self.res_addr.val();
-        self.do_ram.write_data.next = self.output_error.d_o.val();
-        self.do_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 7);
+        if self.clear.val() {
+            self.o_ram.write_address.next = self.clear_addr.val();
+            self.o_ram.write_data.next = self.zero.val();
+            self.o_ram.write_enable.next = true;
+        } else {
+            self.o_ram.write_address.next = self.res_addr.val();
+            self.o_ram.write_data.next = self.neuron.v.val();
+            self.o_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 6);
+        }
+        if self.phase.val() == 17 {
+            // the softmax error of output k, in lane k mod L (literal phase::SOFTMAX)
+            self.do_ram.write_address.next = self.res_addr.val();
+            self.do_ram.write_data.next = self.t_res.val();
+            self.do_ram.write_enable.next = self.wvalid.val() & (self.res_lane.val() == self.index.val());
+        } else {
+            self.do_ram.write_address.next = self.res_addr.val();
+            self.do_ram.write_data.next = self.output_error.d_o.val();
+            self.do_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 7);
+        }
         self.dzo_ram.write_address.next = self.res_addr.val();
         self.dzo_ram.write_data.next = self.output_error.dz_o.val();
         self.dzo_ram.write_enable.next = self.wvalid.val() & (self.phase.val() == 7);
@@ -785,7 +836,32 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.host18.next = signed_cast(self.hbits.val().get_bits::<18>(0));
         self.host_op_we.d.next = self.host_we.val() & (self.host_sel.val() == 0);
         self.host_op_addr.d.next = self.host_addr.val();
-        if self.running.val() {
+        // a commit: the word's last term (stage 2) marks it; cv[k] goes with wa[k + 1]
+        self.cv[0].d.next = (self.gvalid.val() & self.last.val()) & self.commit.val();
+        for i in 1..4 {
+            self.cv[i].d.next = self.cv[i - 1].q.val();
+        }
+        if self.running.val() & self.commit.val() {
+            // W-bar (read at wa[2]) is out with wa[3]; its operand one edge later
+            self.operand.acc.next = self.wbar_ram.read_data.val();
+            self.w_ram.write_address.next = self.wa[3].q.val();
+            self.w_ram.write_data.next = self.wbar_ram.read_data.val();
+            self.w_ram.write_enable.next = self.cv[2].q.val();
+            self.wbar_ram.write_address.next = self.wa[3].q.val();
+            self.wbar_ram.write_data.next = self.wbar_ram.read_data.val();
+            self.wbar_ram.write_enable.next = false;
+            self.lambda_ram.write_address.next = self.wa[3].q.val();
+            self.lambda_ram.write_data.next = self.update.lambda_new.val();
+            self.lambda_ram.write_enable.next = false;
+            self.m_ram.write_address.next = self.wa[3].q.val();
+            self.m_ram.write_data.next = self.update.m_new.val();
+            self.m_ram.write_enable.next = false;
+            self.mu_ram.write_address.next = self.wa[3].q.val();
+            self.mu_ram.write_data.next = self.update.u_new.val();
+            self.mu_ram.write_enable.next = false;
+            self.wram.write_address.next = self.wa[4].q.val();
+            self.wram.write_enable.next = self.cv[3].q.val();
+        } else if self.running.val() {
             self.operand.acc.next = self.update.w_new.val();
             self.w_ram.write_address.next = self.wa[26].q.val();
             self.w_ram.write_data.next = self.update.w_new.val();

@@ -14,8 +14,10 @@
 //! - [`neuron`]: the element-wise neuron update (b, theta, v, s, u), pipelined;
 //! - [`backward_neuron`]: the element-wise backward step of one neuron per cycle (d_v, dz_m,
 //!   dz_a), pipelined: the first block of the on-chip update unit;
-//! - [`output_error`]: the regression output error d_o = w_t (o - y) and the readout's
-//!   element-wise backward step (dz_o), pipelined;
+//! - [`output_error`]: the regression output error d_o = w_t (o - y) (or a given one) and the
+//!   readout's element-wise backward step (dz_o), pipelined;
+//! - [`exp_rom`] and [`softmax_error`]: the exponential table unit and the classification
+//!   output error d_o = w_t (softmax(o) - onehot(y)) of one stream at a time;
 //! - [`grad_mac`]: a parameter word's gradient summed exactly over the streams (delta x
 //!   activation, shifted by the activation's kind);
 //! - [`param_update`]: the FPTT update of one parameter word per cycle (mean gradient,
@@ -24,8 +26,10 @@
 //! - [`forward`]: one time step for up to B streams on L weight lanes ([`lane`]), weights,
 //!   FPTT state and vectors banked per lane: the forward step (LTC layer and readout),
 //!   bit-exact with `Kernel::forward`, and with `learn` the backward step and the FPTT update
-//!   of every parameter word, bit-exact with `FixedLearner`; [`forward_sim`] drives it in the
-//!   cycle-accurate simulator for `fptt bench`.
+//!   of every parameter word, bit-exact with `FixedLearner`, a commit of the average and a
+//!   reset of the state; [`forward_sim`] drives it as a host does (in rust-hdl's simulator, or
+//!   its generated Verilog in Verilator through [`verilator_driver`]), and [`rtl_learner`]
+//!   puts it behind the training loop's `Learner` interface (`fptt train --backend rtl`).
 //!
 //! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
 //!
@@ -39,6 +43,7 @@ pub use rust_hdl;
 
 pub mod adamax_ratio;
 pub mod backward_neuron;
+pub mod exp_rom;
 pub mod forward;
 pub mod forward_sim;
 pub mod grad_mac;
@@ -51,10 +56,13 @@ pub mod output_error;
 pub mod param_update;
 pub mod protocol;
 pub mod requant;
+pub mod rtl_learner;
 pub mod shift_sum;
 pub mod shift_up;
 pub mod sigmoid_rom;
+pub mod softmax_error;
 pub mod surrogate_rom;
 pub mod verify;
+pub mod verilator_driver;
 pub mod widen;
 pub mod word;

@@ -9,7 +9,9 @@
 //! dz_o  = round(d_a slope / 2^16)
 //! ```
 //!
-//! (shifts for the default formats; every rounding saturates to 18 bits.) The target and the
+//! (shifts for the default formats; every rounding saturates to 18 bits.) With `given`, d_o is
+//! `d_in` instead (a classification step's error from [`crate::softmax_error`]), and dz_o
+//! follows from it the same way. The target and the
 //! step weight arrive with the input, as the device streams them. Four [`Mul18`]s; inputs are
 //! taken on every edge, [`OUTPUT_ERROR_LATENCY`] edges later the outputs hold that output's
 //! d_o and dz_o and `out_valid` repeats `in_valid`.
@@ -45,6 +47,10 @@ pub struct OutputError {
     pub alpha_o: Signal<In, Signed<18>>,
     /// The inputs hold an output.
     pub in_valid: Signal<In, Bit>,
+    /// d_o is given (`d_in`, a classification step's softmax error) rather than w_t (o - y).
+    pub given: Signal<In, Bit>,
+    /// The given d_o (delta format).
+    pub d_in: Signal<In, Signed<18>>,
     /// dJ/do_t (delta format).
     pub d_o: Signal<Out, Signed<18>>,
     /// dJ/dz_o (delta format).
@@ -68,6 +74,9 @@ pub struct OutputError {
     mul_dz: Mul18,
     rq_dz: Requant<36>,
     do_d: [DFF<Signed<18>>; 6],
+    din_d: [DFF<Signed<18>>; 4],
+    given_d: [DFF<Bit>; 4],
+    d_sel: Signal<Local, Signed<18>>,
     valid_d: [DFF<Bit>; OUTPUT_ERROR_LATENCY],
     oy: Signal<Local, Signed<19>>,
     jo: Signal<Local, Signed<19>>,
@@ -96,6 +105,8 @@ impl OutputError {
             o_prev: Signal::default(),
             alpha_o: Signal::default(),
             in_valid: Signal::default(),
+            given: Signal::default(),
+            d_in: Signal::default(),
             d_o: Signal::default(),
             dz_o: Signal::default(),
             out_valid: Signal::default(),
@@ -116,6 +127,9 @@ impl OutputError {
             mul_dz: Mul18::default(),
             rq_dz: Requant::new(f.g),
             do_d: Default::default(),
+            din_d: Default::default(),
+            given_d: Default::default(),
+            d_sel: Signal::default(),
             valid_d: Default::default(),
             oy: Signal::default(),
             jo: Signal::default(),
@@ -153,6 +167,10 @@ impl Logic for OutputError {
         for i in 0..6 {
             self.do_d[i].clock.next = self.clock.val();
         }
+        for i in 0..4 {
+            self.din_d[i].clock.next = self.clock.val();
+            self.given_d[i].clock.next = self.clock.val();
+        }
         for i in 0..OUTPUT_ERROR_LATENCY {
             self.valid_d[i].clock.next = self.clock.val();
         }
@@ -177,6 +195,17 @@ impl Logic for OutputError {
         self.mul_do.a.next = self.weight_d.q.val();
         self.mul_do.b.next = self.sat_oy.y.val();
         self.rq_do.acc.next = self.mul_do.p.val();
+        // (or the given d_o, delayed to A_4)
+        self.din_d[0].d.next = self.d_in.val();
+        self.given_d[0].d.next = self.given.val();
+        for i in 1..4 {
+            self.din_d[i].d.next = self.din_d[i - 1].q.val();
+            self.given_d[i].d.next = self.given_d[i - 1].q.val();
+        }
+        self.d_sel.next = self.rq_do.y.val();
+        if self.given_d[3].q.val() {
+            self.d_sel.next = self.din_d[3].q.val();
+        }
         self.mul_sl.a.next = self.alpha_d.q.val();
         self.mul_sl.b.next = self.sat_oma.y.val();
         self.rq_sl.acc.next = self.mul_sl.p.val();
@@ -186,7 +215,7 @@ impl Logic for OutputError {
         for i in 1..3 {
             self.jo_d[i].d.next = self.jo_d[i - 1].q.val();
         }
-        self.mul_da.a.next = self.rq_do.y.val();
+        self.mul_da.a.next = self.d_sel.val();
         self.mul_da.b.next = self.jo_d[2].q.val();
         self.rq_da.acc.next = self.mul_da.p.val();
 
@@ -200,7 +229,7 @@ impl Logic for OutputError {
         self.rq_dz.acc.next = self.mul_dz.p.val();
 
         // Outputs at A_10.
-        self.do_d[0].d.next = self.rq_do.y.val();
+        self.do_d[0].d.next = self.d_sel.val();
         for i in 1..6 {
             self.do_d[i].d.next = self.do_d[i - 1].q.val();
         }

@@ -5,12 +5,20 @@
 //!   pulses `start`; after the step it reads back every stream's new state (u, b, s, o), the
 //!   previous state the unit kept and the trace the backward step needs (v, theta, I, alpha,
 //!   rho, J, alpha^o, x), against `Kernel::forward`;
+//! - classification training sequences: the same with a class per stream (`host::LABEL`) and
+//!   `classify`, the output error the softmax's (`Kernel::softmax_error`, phase 17);
 //! - training sequences (Adamax and SGD): each step also writes every stream's target y and
 //!   step weight w_t (0 included) and pulses `start` with `learn`; after the step it reads back
 //!   the state, every delta of the backward pass (d_o, dz_o, d_J, d_s, d_v, dz_m, dz_a, d_I,
 //!   against `Kernel::backward`) and W, W-bar, lambda, m and u of every parameter word
 //!   (after every step for networks up to 600 words, after the last step for the larger one),
-//!   against `FixedLearner::step_codes`, whose update the unit's must equal bit for bit.
+//!   against `FixedLearner::step_codes`, whose update the unit's must equal bit for bit;
+//!   halfway through, a commit of the average (`commit`, W <- W-bar, against
+//!   `FixedLearner::commit_average`), after which the steps run on the committed weights.
+//!
+//! A quarter and three quarters of the way through each training sequence, and halfway through
+//! each inference sequence, a reset (`reset`) puts every stream back to the initial state, as
+//! the start of a new sequence does.
 //!
 //! Every step must take the cycles of `step_cycles` or `train_step_cycles`. On the generated
 //! Verilog in Verilator for every configuration, and on the same input rows in rust-hdl's
@@ -19,7 +27,8 @@
 //! carries the backward and update pipelines in every lane, at a few hundred cycles a second.
 
 use fptt_hdl::forward::{
-    config_writes, host, rd, step_cycles, train_step_cycles, update_const_writes, Banking, ForwardStep,
+    classify_step_cycles, commit_cycles, config_writes, host, rd, step_cycles, train_step_cycles, update_const_writes,
+    Banking, ForwardStep, RESET_CYCLES,
 };
 use fptt_hdl::lint::verilator_available;
 use fptt_hdl::verify::{
@@ -29,13 +38,14 @@ use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{FixedScratch, FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::fptt::{FpttConfig, Optimizer};
+use fptt_sim::learner::Learner;
 use fptt_sim::model::{Layout, Shape};
 
 /// The optimiser of a training sequence (by seed).
 const OPTIMIZERS: [Optimizer; 2] = [Optimizer::Adamax, Optimizer::Sgd];
 
 /// Steps per sequence (inference, training).
-const STEPS: usize = 50;
+const STEPS: usize = 32;
 const TRAINING_STEPS: usize = 16;
 
 /// One test sequence: the configuration, the input rows and what to expect.
@@ -50,6 +60,8 @@ struct Sequence {
     rows: Vec<Vec<i64>>,
     /// Row index of every step's `start` pulse.
     starts: Vec<usize>,
+    /// Row index, cycles and name of every commit's or reset's `start` pulse.
+    commands: Vec<(usize, usize, &'static str)>,
     /// Read-back rows: (row, expected code, what).
     reads: Vec<(usize, i64, String)>,
     /// Spikes in the golden traces, and neuron updates.
@@ -57,6 +69,8 @@ struct Sequence {
     updates: usize,
     /// Training steps (forward and backward) rather than inference steps.
     learn: bool,
+    /// Classification targets (the softmax error) rather than regression ones.
+    classify: bool,
 }
 
 /// An input row: host write (we, sel, lane, addr, data), start, learn, last_stream, read-back
@@ -70,19 +84,32 @@ fn learn_row(host: [i64; 5], start: i64, learn: i64, last_stream: i64, rd: [i64;
     let mut r = host.to_vec();
     r.extend([start, learn, last_stream]);
     r.extend(rd);
+    r.extend([0, 0, 0]); // commit, reset, classify
+    r
+}
+
+/// The row that starts a commit of the average (`which` = 0) or a reset of the state (1).
+fn command_row(last_stream: i64, which: usize) -> Vec<i64> {
+    let mut r = learn_row([0; 5], 1, 0, last_stream, [0; 3]);
+    r[11 + which] = 1;
     r
 }
 
 /// Sequence `seed`: a random network of `shape`, weights within +-`scale` codes, on a unit of
 /// `lanes` lanes and `max_streams` streams running `streams` independent input sequences.
 fn sequence(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
-    configured(seed, shape, shape, scale, lanes, max_streams, streams, false)
+    configured(seed, shape, shape, scale, lanes, max_streams, streams, false, false)
+}
+
+/// Like [`training`], with a class per stream and step: the output error is the softmax's.
+fn classifying(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
+    configured(seed, shape, shape, scale, lanes, max_streams, streams, true, true)
 }
 
 /// Like [`sequence`], training steps: each step also streams every stream's target y and step
 /// weight w_t, runs the backward phases and reads back every delta.
 fn training(seed: u64, shape: Shape, scale: i64, lanes: usize, max_streams: usize, streams: usize) -> Sequence {
-    configured(seed, shape, shape, scale, lanes, max_streams, streams, true)
+    configured(seed, shape, shape, scale, lanes, max_streams, streams, true, false)
 }
 
 /// Like [`sequence`] on a unit built for `built` that the host first configures for `shape`.
@@ -96,6 +123,7 @@ fn configured(
     max_streams: usize,
     streams: usize,
     learn: bool,
+    classify: bool,
 ) -> Sequence {
     let n = Numerics::DEFAULT;
     let kernel = Kernel::new(n);
@@ -128,14 +156,30 @@ fn configured(
     let mut st = vec![FixedState::initial(shape, &n); streams];
     let initial = learner.words().w.clone();
     let mut moved = 0;
-    let (mut starts, mut reads, mut spikes) = (vec![], vec![], 0);
-    let idle = if learn { train_step_cycles(shape, lanes, streams) } else { step_cycles(shape, lanes, streams) } + 2;
+    let (mut starts, mut commands, mut reads, mut spikes) = (vec![], vec![], vec![], 0);
+    let idle = step_duration(shape, lanes, streams, learn, classify) + 2;
     let steps = if learn { TRAINING_STEPS } else { STEPS };
     let params_every_step = layout.len() * 5 <= 3000;
     for t in 0..steps {
+        if learn && t == steps / 2 {
+            // halfway: commit the average (W <- W-bar); the steps after it run on the new operands
+            learner.commit_average();
+            commands.push((rows.len(), commit_cycles(shape, lanes), "commit"));
+            rows.push(command_row(last, 0));
+            rows.extend(std::iter::repeat_n(row([0; 5], 0, last, [0; 3]), commit_cycles(shape, lanes) + 2));
+        }
+        let reset_at = if learn { [steps / 4, 3 * steps / 4] } else { [steps / 2; 2] };
+        if reset_at.contains(&t) {
+            // a new sequence: every stream back to the initial state
+            learner.reset_state();
+            st.iter_mut().for_each(|s| *s = FixedState::initial(shape, &n));
+            commands.push((rows.len(), RESET_CYCLES, "reset"));
+            rows.push(command_row(last, 1));
+            rows.extend(std::iter::repeat_n(row([0; 5], 0, last, [0; 3]), RESET_CYCLES + 2));
+        }
         let mut trs = vec![];
         let operand = learner.words().operand.clone();
-        let (mut xs, mut ys, mut weights) = (vec![], vec![], vec![]);
+        let (mut xs, mut ys, mut labels, mut weights) = (vec![], vec![], vec![], vec![]);
         for (b, st) in st.iter_mut().enumerate() {
             let prev = st.clone();
             let x: Vec<i32> = (0..shape.inputs).map(|_| rng.code(18).clamp(-(1 << 16), 1 << 16) as i32).collect();
@@ -155,7 +199,15 @@ fn configured(
                     row([1, 3, lane as i64, addr as i64, v as i64], 0, last, [0; 3])
                 }));
                 rows.push(row([1, 4, 0, b as i64, weight], 0, last, [0; 3]));
-                kernel.regression_error(&tr.o, &y, weight, &mut d_o);
+                if classify {
+                    // (the targets y stay in their bank, unused)
+                    let label = rng.range(0, shape.outputs as i64 - 1) as usize;
+                    rows.push(row([1, host::LABEL as i64, 0, b as i64, label as i64], 0, last, [0; 3]));
+                    kernel.softmax_error(&tr.o, label, weight, &mut d_o);
+                    labels.push(label);
+                } else {
+                    kernel.regression_error(&tr.o, &y, weight, &mut d_o);
+                }
                 let mut gsum = vec![0; layout.len()];
                 kernel.backward(&layout, &operand, &prev, &tr, &d_o, &mut sc, &mut gsum);
                 ys.extend(&y);
@@ -168,13 +220,19 @@ fn configured(
         if learn {
             // the golden training step: the same forward and backward, then the update
             let mut o = vec![0; streams * shape.outputs];
-            learner.step_codes(&xs, &ys, &weights, true, &mut o);
+            if classify {
+                learner.step_classes(&xs, &labels, &weights, true, &mut o);
+            } else {
+                learner.step_codes(&xs, &ys, &weights, true, &mut o);
+            }
             for (b, st) in st.iter().enumerate() {
                 assert_eq!(st, learner.stream(b), "the test's forward is the learner's");
             }
         }
         starts.push(rows.len());
-        rows.push(learn_row([0; 5], 1, learn as i64, last, [0; 3]));
+        let mut start = learn_row([0; 5], 1, learn as i64, last, [0; 3]);
+        start[13] = classify as i64;
+        rows.push(start);
         rows.extend(std::iter::repeat_n(row([0; 5], 0, last, [0; 3]), idle));
         for (b, (prev, tr, d_o, sc)) in trs.iter().enumerate() {
             // (training sequences read the state and the deltas; the forward sequences cover
@@ -243,7 +301,21 @@ fn configured(
     if learn {
         assert!(moved > 0, "training moved no weight");
     }
-    Sequence { built, shape, lanes, max_streams, streams, rows, starts, reads, spikes, updates, learn }
+    Sequence {
+        built,
+        shape,
+        lanes,
+        max_streams,
+        streams,
+        rows,
+        starts,
+        commands,
+        reads,
+        spikes,
+        updates,
+        learn,
+        classify,
+    }
 }
 
 /// The configurations: (I, H, C), weight scale, L, B, streams run. H below, at and above L;
@@ -254,13 +326,15 @@ fn sequences() -> Vec<Sequence> {
         training(7, s(3, 6, 2), 1 << 11, 1, 1, 1),
         training(8, s(5, 9, 3), 1 << 12, 4, 2, 2),
         training(9, s(4, 20, 3), 1 << 12, 16, 4, 3),
-        configured(10, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, true),
+        configured(10, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, true, false),
+        classifying(11, s(3, 6, 4), 1 << 11, 1, 1, 1),
+        classifying(12, s(4, 10, 5), 1 << 12, 4, 2, 2),
         sequence(1, s(3, 6, 2), 1 << 11, 1, 1, 1),
         sequence(2, s(5, 8, 3), 1 << 12, 4, 2, 2),
         sequence(3, s(2, 5, 1), 1 << 14, 8, 3, 3),
         sequence(4, s(4, 20, 3), 1 << 12, 16, 4, 3),
         sequence(5, s(3, 40, 5), 1 << 11, 32, 2, 2),
-        configured(6, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, false),
+        configured(6, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, false, false),
     ]
 }
 
@@ -293,7 +367,7 @@ macro_rules! with_unit {
     };
 }
 
-const INPUTS: [Port; 11] = [
+const INPUTS: [Port; 14] = [
     Port::unsigned("host_we", 1),
     Port::unsigned("host_sel", 4),
     Port::unsigned("host_lane", 5),
@@ -305,22 +379,34 @@ const INPUTS: [Port; 11] = [
     Port::unsigned("rd_vec", rd::BITS),
     Port::unsigned("rd_lane", 5),
     Port::unsigned("rd_addr", 12),
+    Port::unsigned("commit", 1),
+    Port::unsigned("reset", 1),
+    Port::unsigned("classify", 1),
 ];
 
 const OUTPUTS: [Port; 2] = [Port::unsigned("busy", 1), Port::signed("rd_data", 27)];
 
+/// The cycles of one step.
+fn step_duration(shape: Shape, lanes: usize, streams: usize, learn: bool, classify: bool) -> usize {
+    match (learn, classify) {
+        (false, _) => step_cycles(shape, lanes, streams),
+        (true, false) => train_step_cycles(shape, lanes, streams),
+        (true, true) => classify_step_cycles(shape, lanes, streams),
+    }
+}
+
 /// Checks every step's duration and every read-back value; returns the cycles per step.
 fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
-    let want = if seq.learn {
-        train_step_cycles(seq.shape, seq.lanes, seq.streams)
-    } else {
-        step_cycles(seq.shape, seq.lanes, seq.streams)
-    };
+    let want = step_duration(seq.shape, seq.lanes, seq.streams, seq.learn, seq.classify);
     for (t, &start) in seq.starts.iter().enumerate() {
         let step = &out[start..start + want + 3];
         let busy = step.iter().take_while(|r| r[0] == Some(1)).count();
         assert!(step[busy..].iter().all(|r| r[0] == Some(0)), "{what}: step {t} busy window");
         assert_eq!(busy, want, "{what}: step {t} cycles");
+    }
+    for &(start, cycles, name) in &seq.commands {
+        let busy = out[start..start + cycles + 3].iter().take_while(|r| r[0] == Some(1)).count();
+        assert_eq!(busy, cycles, "{what}: {name} cycles");
     }
     for (r, want, name) in &seq.reads {
         assert_eq!(out[*r][1], Some(*want), "{what}: read-back {name}");
@@ -330,7 +416,11 @@ fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
         "{} {what}: shape {:?} (unit built for {:?}), L = {}, B = {} ({} run): {} steps, {} read-back \
          values ({} of every stream and step{}, {} spikes in {} neuron updates) bit-exact; \
          {want} cycles/step",
-        if seq.learn { "training" } else { "forward" },
+        match (seq.learn, seq.classify) {
+            (true, true) => "classification training",
+            (true, false) => "training",
+            _ => "forward",
+        },
         (seq.shape.inputs, seq.shape.hidden, seq.shape.outputs),
         (seq.built.inputs, seq.built.hidden, seq.built.outputs),
         seq.lanes,
@@ -378,6 +468,9 @@ fn rust_hdl_rows<const B: usize, const L: usize>(
             u.rd_vec.next = (r[8] as u64).into();
             u.rd_lane.next = (r[9] as u64).into();
             u.rd_addr.next = (r[10] as u64).into();
+            u.commit.next = r[11] != 0;
+            u.reset.next = r[12] != 0;
+            u.classify.next = r[13] != 0;
         },
         |u| vec![u.busy.val() as i64, to_i64(u.rd_data.val())],
         rows,

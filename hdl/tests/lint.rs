@@ -6,6 +6,7 @@
 
 use fptt_hdl::adamax_ratio::{AdamaxRatio, Normalize, RoundShift};
 use fptt_hdl::backward_neuron::BackwardNeuron;
+use fptt_hdl::exp_rom::ExpRom;
 use fptt_hdl::forward::ForwardStep;
 use fptt_hdl::grad_mac::GradMac;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
@@ -18,6 +19,7 @@ use fptt_hdl::requant::{Narrow, Requant};
 use fptt_hdl::shift_sum::{ShiftSum, Term};
 use fptt_hdl::shift_up::ShiftUp;
 use fptt_hdl::sigmoid_rom::SigmoidRom;
+use fptt_hdl::softmax_error::SoftmaxError;
 use fptt_hdl::surrogate_rom::SurrogateRom;
 use fptt_hdl::verify::{on_big_stack, verilog_of};
 use fptt_hdl::widen::Widen;
@@ -59,6 +61,8 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
     vec![
         ("mac", verilog_of(Mac::<2>::with_shifts([14, 12, 16], 4))),
         ("sigmoid_rom", verilog_of(SigmoidRom::new())),
+        ("exp_rom", verilog_of(ExpRom::new())),
+        ("softmax_error", verilog_of(SoftmaxError::new())),
         ("surrogate_rom", verilog_of(SurrogateRom::new())),
         ("neuron_update", verilog_of(NeuronUpdate::new())),
         ("backward_neuron", verilog_of(BackwardNeuron::new())),

@@ -3,7 +3,9 @@
 //! rust-hdl's simulator and in Icarus Verilog, on the same vectors:
 //! - random full-range codes of every input (extremes and short codes mixed in);
 //! - the readout values of `Kernel::forward` on random networks and states, with random targets
-//!   and step weights.
+//!   and step weights;
+//! - every third random vector with a given d_o (`given`, `d_in`: a classification step's),
+//!   whose dz_o must follow from it.
 
 use fptt_hdl::output_error::{OutputError, OUTPUT_ERROR_LATENCY};
 use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
@@ -17,10 +19,13 @@ const RANDOM: usize = 40_000;
 /// Random networks whose forward step supplies vectors.
 const NETWORKS: usize = 100;
 
-/// Input order: o, y, weight, j, o_prev, alpha_o. Expected: [d_o, dz_o].
+/// Input order: o, y, weight, j, o_prev, alpha_o, given, d_in. Expected: [d_o, dz_o].
 fn golden(kernel: &Kernel, x: &[i64]) -> [i64; 2] {
     let mut d_o = vec![];
     kernel.regression_error(&[x[0] as i32], &[x[1] as i32], x[2], &mut d_o);
+    if x[6] != 0 {
+        d_o[0] = x[7] as i32;
+    }
     [d_o[0] as i64, kernel.backward_output(d_o[0], x[3] as i32, x[4] as i32, x[5] as i32) as i64]
 }
 
@@ -31,6 +36,7 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 2]>) {
     let mut ins = vec![];
     for k in 0..RANDOM {
         let mut x: Vec<i64> = (0..6).map(|_| rng.code(18)).collect();
+        x.extend([(k % 3 == 1) as i64, rng.code(18)]);
         if k % 2 == 0 {
             // realistic: alpha^o in [0, 1], a step weight in [0, 1], o and y near each other
             x[5] = rng.range(0, n.gate.one());
@@ -54,7 +60,7 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 2]>) {
         for k in 0..shape.outputs {
             let y = rng.range(0, n.state.one());
             let weight = rng.range(0, n.gain.one());
-            let v = [tr.o[k] as i64, y, weight, tr.j[k] as i64, st.o[k] as i64, tr.alpha_o[k] as i64];
+            let v = [tr.o[k] as i64, y, weight, tr.j[k] as i64, st.o[k] as i64, tr.alpha_o[k] as i64, 0, 0];
             ins.push(v.to_vec());
         }
     }
@@ -62,13 +68,15 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 2]>) {
     (ins, want)
 }
 
-const INPUTS: [Port; 7] = [
+const INPUTS: [Port; 9] = [
     Port::signed("o", 18),
     Port::signed("y", 18),
     Port::signed("weight", 18),
     Port::signed("j", 18),
     Port::signed("o_prev", 18),
     Port::signed("alpha_o", 18),
+    Port::unsigned("given", 1),
+    Port::signed("d_in", 18),
     Port::unsigned("in_valid", 1),
 ];
 
@@ -107,7 +115,9 @@ fn output_error_rust_hdl_matches_golden() {
             u.j.next = to_signed(r[3]);
             u.o_prev.next = to_signed(r[4]);
             u.alpha_o.next = to_signed(r[5]);
-            u.in_valid.next = r[6] != 0;
+            u.given.next = r[6] != 0;
+            u.d_in.next = to_signed(r[7]);
+            u.in_valid.next = r[8] != 0;
         },
         |u| vec![to_i64(u.d_o.val()), to_i64(u.dz_o.val()), u.out_valid.val() as i64],
         &rows,

@@ -1,11 +1,13 @@
 //! `fptt bench`: steps per second of a backend, on random weights and inputs.
 
+use crate::cli::verilator_dir;
 use crate::cli::{Backend, FpttArgs};
 use anyhow::{anyhow, ensure, Result};
 use clap::{Args, ValueEnum};
 use fptt_hdl::forward::{ideal_step_cycles, ideal_train_step_cycles, rd};
-use fptt_hdl::forward_sim::{forward_driver, MAX_STREAMS};
+use fptt_hdl::forward_sim::{forward_driver, ForwardDriver, MAX_STREAMS};
 use fptt_hdl::verify::on_big_stack;
+use fptt_hdl::verilator_driver::verilator_driver;
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::loss::Target;
 use fptt_sim::model::{init_params, Shape};
@@ -31,6 +33,15 @@ pub enum BenchBackend {
     Fixed,
     /// The RTL in rust-hdl's cycle-accurate simulator: cycles per step.
     Rtl,
+}
+
+/// Which simulator runs the RTL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Simulator {
+    /// rust-hdl's cycle-accurate simulator (no build step; a few hundred cycles/s for 16 lanes).
+    RustHdl,
+    /// The generated Verilog compiled by Verilator (a build of a minute or more, then fast).
+    Verilator,
 }
 
 /// Clock the RTL report converts cycles per step into steps/s at (issue 7's ECP5 target).
@@ -60,6 +71,9 @@ pub struct BenchArgs {
     /// Weight lanes L of the RTL (backend rtl).
     #[arg(long, default_value_t = 16)]
     pub lanes: usize,
+    /// Simulator of the RTL (backend rtl).
+    #[arg(long, value_enum, default_value_t = Simulator::RustHdl)]
+    pub simulator: Simulator,
     /// Steps the RTL simulates (backend rtl).
     #[arg(long, default_value_t = 2)]
     pub rtl_steps: usize,
@@ -120,7 +134,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
         BenchBackend::Rtl => return run_rtl(args, shape),
     };
     let cfg = args.fptt.config()?;
-    let mut learner = backend.learner(shape, args.batch, init_params(shape, 1), cfg);
+    let mut learner = backend.learner(shape, args.batch, init_params(shape, 1), cfg, args.lanes)?;
     let learn = args.mode == Mode::Train;
     let b = args.batch;
     let mut rng = SplitMix64::new(2);
@@ -189,12 +203,21 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
         golden.step_codes(&x.concat(), &y.concat(), &weights, learn, &mut o);
     }
     let lanes = args.lanes;
-    let start = Instant::now();
-    let cycles = on_big_stack(|| -> Result<Vec<usize>> {
-        let mut unit = forward_driver(shape, lanes).map_err(|e| anyhow!(e))?;
+    let simulator = args.simulator;
+    // (the time of the steps alone: not the build, the load or the checks)
+    let (cycles, secs) = on_big_stack(|| -> Result<(Vec<usize>, f64)> {
+        let mut unit = match simulator {
+            Simulator::RustHdl => forward_driver(shape, lanes),
+            Simulator::Verilator => {
+                verilator_driver(shape, lanes, &verilator_dir(shape, lanes)).map(|u| -> Box<dyn ForwardDriver> { u })
+            }
+        }
+        .map_err(|e| anyhow!(e))?;
         unit.load(&params);
         unit.set_update(&consts);
+        let start = Instant::now();
         let cycles = steps.iter().map(|(x, y)| if learn { unit.train(x, y, &weights) } else { unit.step(x) }).collect();
+        let secs = start.elapsed().as_secs_f64();
         for b in 0..args.batch {
             let st = golden.stream(b);
             let vecs = [(rd::U, &st.u, "u"), (rd::B, &st.b, "b"), (rd::S, &st.s, "s"), (rd::O, &st.o, "o")];
@@ -216,9 +239,8 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
                 }
             }
         }
-        Ok(cycles)
+        Ok((cycles, secs))
     })?;
-    let secs = start.elapsed().as_secs_f64();
     let per_step = *cycles.last().expect("at least one step");
     ensure!(cycles.iter().all(|&c| c == per_step), "steps took different cycle counts: {cycles:?}");
     let steps_per_sec = args.rtl_steps as f64 / secs;

@@ -1,6 +1,11 @@
 //! Command-line arguments shared by the commands.
 
+use anyhow::{anyhow, ensure, Result};
 use clap::{Args, ValueEnum};
+use fptt_hdl::forward_sim::MAX_STREAMS;
+use fptt_hdl::rtl_learner::RtlLearner;
+use fptt_hdl::verilator_driver::verilator_driver;
+use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::fptt::{FpttConfig, Optimizer};
 use fptt_sim::learner::{FloatLearner, Learner};
@@ -15,6 +20,9 @@ pub enum Backend {
     Float,
     /// The bit-exact fixed-point golden model of the accelerator.
     Fixed,
+    /// The accelerator's generated Verilog, compiled by Verilator (install verilator) and
+    /// driven as a board is: at most 16 streams, `--lanes` weight lanes.
+    Rtl,
 }
 
 impl Backend {
@@ -23,16 +31,42 @@ impl Backend {
         match self {
             Backend::Float => "float",
             Backend::Fixed => "fixed",
+            Backend::Rtl => "rtl",
         }
     }
 
-    /// A learner of this backend starting from `params` (flat layout, reals).
-    pub fn learner(self, shape: Shape, batch: usize, params: Vec<f64>, cfg: FpttConfig) -> Box<dyn Learner> {
-        match self {
+    /// A learner of this backend starting from `params` (flat layout, reals); the RTL one on
+    /// `lanes` lanes.
+    pub fn learner(
+        self,
+        shape: Shape,
+        batch: usize,
+        params: Vec<f64>,
+        cfg: FpttConfig,
+        lanes: usize,
+    ) -> Result<Box<dyn Learner>> {
+        Ok(match self {
             Backend::Float => Box::new(FloatLearner::with_params(shape, batch, params, cfg)),
             Backend::Fixed => Box::new(FixedLearner::with_params(shape, batch, &params, cfg, Numerics::DEFAULT)),
-        }
+            Backend::Rtl => {
+                ensure!(
+                    (1..=MAX_STREAMS).contains(&batch),
+                    "--batch {batch}: the RTL unit runs 1 to {MAX_STREAMS} streams (pass --batch {MAX_STREAMS} or less)"
+                );
+                let unit = verilator_driver(shape, lanes, &verilator_dir(shape, lanes)).map_err(|e| anyhow!(e))?;
+                let words = FixedParams::from_reals(&Numerics::DEFAULT, &params);
+                Box::new(RtlLearner::new(unit, shape, batch, &words, cfg))
+            }
+        })
     }
+}
+
+/// Where the Verilator build of the unit for `shape` on `lanes` lanes is kept (a cache: an
+/// unchanged design is not rebuilt).
+pub fn verilator_dir(shape: Shape, lanes: usize) -> std::path::PathBuf {
+    std::env::temp_dir()
+        .join("fptt-verilator")
+        .join(format!("i{}-h{}-c{}-l{lanes}", shape.inputs, shape.hidden, shape.outputs))
 }
 
 /// The optimiser, on the command line.

@@ -50,6 +50,9 @@ pub struct TrainArgs {
     /// Hidden LTC neurons H.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
+    /// Weight lanes L of the RTL (backend rtl: 1, 2, 4, 8, 16 or 32).
+    #[arg(long, default_value_t = 16)]
+    pub lanes: usize,
     /// Streams B trained in lockstep (one update per step from their mean gradient).
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
@@ -152,7 +155,8 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
         InitArg::Project => AddTask::init_options(),
         InitArg::Plain => InitOptions::plain(),
     };
-    let mut learner = args.backend.learner(shape, args.batch, init_params_with(shape, args.seed, &init), cfg);
+    let mut learner =
+        args.backend.learner(shape, args.batch, init_params_with(shape, args.seed, &init), cfg, args.lanes)?;
     let total = plan.sequences.div_ceil(args.batch) * args.batch;
     let bar = ProgressBar::new(total as u64);
     bar.set_style(

@@ -23,7 +23,7 @@ pub trait Learner {
     /// W <- W-bar.
     fn commit_average(&mut self);
     /// The current parameters W, flat layout, as f64.
-    fn params(&self) -> Vec<f64>;
+    fn params(&mut self) -> Vec<f64>;
     /// Set the learning rate used by the following updates (schedules are the host's job).
     fn set_lr(&mut self, lr: f64);
 }
@@ -140,7 +140,7 @@ impl Learner for FloatLearner {
         self.cfg.lr = lr;
     }
 
-    fn params(&self) -> Vec<f64> {
+    fn params(&mut self) -> Vec<f64> {
         self.params.clone()
     }
 }

@@ -69,7 +69,7 @@ fn training_is_deterministic_and_commit_average_sets_w_to_w_bar() {
         train_add(&mut l, &task, &plan, &mut |_| {});
         l
     };
-    let (mut a, b) = (run(), run());
+    let (mut a, mut b) = (run(), run());
     assert_eq!(a.params(), b.params());
     assert_ne!(a.params(), init_params(shape(), 5));
     a.commit_average();

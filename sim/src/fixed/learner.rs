@@ -196,7 +196,7 @@ impl Learner for FixedLearner {
         self.params.commit_average(&self.kernel.n);
     }
 
-    fn params(&self) -> Vec<f64> {
+    fn params(&mut self) -> Vec<f64> {
         self.params.w.iter().map(|&w| self.kernel.n.weight.real(w as i64)).collect()
     }
 

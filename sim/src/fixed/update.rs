@@ -122,7 +122,8 @@ impl FixedParams {
         self.w.is_empty()
     }
 
-    fn refresh_operands(&mut self, n: &Numerics) {
+    /// Derives every word's multiplier operand from its W.
+    pub fn refresh_operands(&mut self, n: &Numerics) {
         let op = n.weight_operand();
         for (o, &w) in self.operand.iter_mut().zip(&self.w) {
             *o = op.from_scaled(w as i64, n.weight.frac) as i32;
