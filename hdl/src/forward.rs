@@ -88,7 +88,7 @@ pub const WEIGHT_ADDR_BITS: usize = 12;
 pub const DIM_BITS: usize = 6;
 /// Vector bank address bits (streams x rows per lane at most 1024).
 pub const BANK_ADDR_BITS: usize = 10;
-/// Stream index bits (at most 16 streams).
+/// Stream index bits (at most 64 streams).
 pub const STREAM_BITS: usize = crate::mac::SLOT_BITS;
 /// Lane index bits (at most 32 lanes).
 pub const LANE_BITS: usize = 5;
@@ -166,6 +166,24 @@ pub fn update_const_writes(c: &fptt_sim::fixed::update::UpdateConsts) -> Vec<(us
         (uconst::LR, c.lr),
         (uconst::ADAMAX, (c.optimizer == Optimizer::Adamax) as i64),
     ]
+}
+
+/// The update constants from their register codes (`codes[i]` of register i, [`uconst`]): the
+/// inverse of [`update_const_writes`].
+pub fn update_consts_of(codes: &[i64; uconst::COUNT]) -> fptt_sim::fixed::update::UpdateConsts {
+    use fptt_sim::fptt::Optimizer;
+    fptt_sim::fixed::update::UpdateConsts {
+        optimizer: if codes[uconst::ADAMAX] != 0 { Optimizer::Adamax } else { Optimizer::Sgd },
+        lr: codes[uconst::LR],
+        a: codes[uconst::A],
+        beta_f: codes[uconst::BETA_F],
+        keep: codes[uconst::KEEP],
+        pull: codes[uconst::PULL],
+        beta1: codes[uconst::BETA1],
+        one_minus_beta1: codes[uconst::ONE_MINUS_BETA1],
+        beta2: codes[uconst::BETA2],
+        inv_batch: codes[uconst::INV_BATCH],
+    }
 }
 
 /// What the read-back port reads (`rd_vec`): the state, and everything the backward step

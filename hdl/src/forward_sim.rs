@@ -18,8 +18,12 @@ use fptt_sim::fixed::update::{FixedParams, UpdateConsts};
 use fptt_sim::model::Shape;
 use rust_hdl::prelude::*;
 
-/// Streams every driver's unit is built for (the run-time batch may be smaller).
-pub const MAX_STREAMS: usize = 16;
+/// Streams a driver's unit is built for: the smallest of these that holds the run-time batch
+/// (the batch may be smaller).
+pub const STREAM_CHOICES: [usize; 2] = [16, 64];
+
+/// The largest batch a driver runs.
+pub const MAX_STREAMS: usize = 64;
 
 /// Lane counts [`forward_driver`] can build.
 pub const LANE_CHOICES: [usize; 6] = [1, 2, 4, 8, 16, 32];
@@ -87,18 +91,19 @@ pub trait UnitPort {
     fn read(&mut self, vec: u64, lane: usize, addr: usize) -> i64;
 }
 
-/// A host driving a unit of `lanes` lanes through its pins.
+/// A host driving a unit of `lanes` lanes and `streams` streams through its pins.
 pub struct Host<P: UnitPort> {
     port: P,
     bank: Banking,
     shape: Shape,
     lanes: usize,
+    streams: usize,
 }
 
 impl<P: UnitPort> Host<P> {
-    /// A host of a fresh unit built for `shape` on `lanes` lanes.
-    pub fn new(port: P, shape: Shape, lanes: usize) -> Self {
-        Self { port, bank: Banking::new(shape, lanes), shape, lanes }
+    /// A host of a fresh unit built for `shape` on `lanes` lanes and `streams` streams.
+    pub fn new(port: P, shape: Shape, lanes: usize, streams: usize) -> Self {
+        Self { port, bank: Banking::new(shape, lanes), shape, lanes, streams }
     }
 
     fn write(&mut self, sel: u64, (lane, addr): (usize, usize), code: i64) {
@@ -106,7 +111,7 @@ impl<P: UnitPort> Host<P> {
     }
 
     fn run(&mut self, streams: usize, command: Command) -> usize {
-        assert!((1..=MAX_STREAMS).contains(&streams), "1..={MAX_STREAMS} streams");
+        assert!((1..=self.streams).contains(&streams), "the unit runs 1..={} streams", self.streams);
         let limit = 4 * classify_step_cycles(self.shape, self.lanes, streams) + RESET_CYCLES + 100;
         self.port
             .start(streams - 1, command, limit)
@@ -209,14 +214,14 @@ impl<P: UnitPort> ForwardDriver for Host<P> {
 }
 
 /// The unit in rust-hdl's simulator.
-pub struct RustHdlPort<const L: usize> {
-    uut: Box<ForwardStep<MAX_STREAMS, L>>,
+pub struct RustHdlPort<const B: usize, const L: usize> {
+    uut: Box<ForwardStep<B, L>>,
 }
 
-impl<const L: usize> RustHdlPort<L> {
+impl<const B: usize, const L: usize> RustHdlPort<B, L> {
     /// A fresh unit built for `shape`.
     pub fn new(shape: Shape) -> Self {
-        let mut uut = Box::new(ForwardStep::<MAX_STREAMS, L>::new(shape));
+        let mut uut = Box::new(ForwardStep::<B, L>::new(shape));
         uut.connect_all();
         uut.clock.next = Clock { clk: false };
         settle(uut.as_mut());
@@ -225,11 +230,11 @@ impl<const L: usize> RustHdlPort<L> {
 
     fn cycle(&mut self) {
         settle(self.uut.as_mut());
-        tick(self.uut.as_mut(), &|u: &mut ForwardStep<MAX_STREAMS, L>, c| u.clock.next = c);
+        tick(self.uut.as_mut(), &|u: &mut ForwardStep<B, L>, c| u.clock.next = c);
     }
 }
 
-impl<const L: usize> UnitPort for RustHdlPort<L> {
+impl<const B: usize, const L: usize> UnitPort for RustHdlPort<B, L> {
     fn write(&mut self, sel: u64, lane: usize, addr: usize, data: i64) {
         self.uut.host_we.next = true;
         self.uut.host_sel.next = sel.into();
@@ -270,44 +275,59 @@ impl<const L: usize> UnitPort for RustHdlPort<L> {
     }
 }
 
-/// A driver of a unit with `lanes` lanes ([`LANE_CHOICES`]) and [`MAX_STREAMS`] streams for
-/// `shape` in rust-hdl's simulator, or why it cannot be built. Build and use it on a thread
-/// with a large stack ([`crate::verify::on_big_stack`]): the unit is a deep value.
-pub fn forward_driver(shape: Shape, lanes: usize) -> Result<Box<dyn ForwardDriver>, String> {
-    check_lanes(shape, lanes)?;
-    fn host<const L: usize>(shape: Shape) -> Box<dyn ForwardDriver> {
-        Box::new(Host::new(RustHdlPort::<L>::new(shape), shape, L))
-    }
-    Ok(match lanes {
-        1 => host::<1>(shape),
-        2 => host::<2>(shape),
-        4 => host::<4>(shape),
-        8 => host::<8>(shape),
-        16 => host::<16>(shape),
-        _ => host::<32>(shape),
-    })
+/// Calls `$f::<B, L>($args)` for the unit of `$b` streams ([`STREAM_CHOICES`]) and `$l` lanes
+/// ([`LANE_CHOICES`]).
+macro_rules! by_unit {
+    ($b:expr, $l:expr, $f:ident ($($arg:expr),*)) => {
+        match ($b, $l) {
+            (16, 1) => $f::<16, 1>($($arg),*),
+            (16, 2) => $f::<16, 2>($($arg),*),
+            (16, 4) => $f::<16, 4>($($arg),*),
+            (16, 8) => $f::<16, 8>($($arg),*),
+            (16, 16) => $f::<16, 16>($($arg),*),
+            (16, 32) => $f::<16, 32>($($arg),*),
+            (64, 1) => $f::<64, 1>($($arg),*),
+            (64, 2) => $f::<64, 2>($($arg),*),
+            (64, 4) => $f::<64, 4>($($arg),*),
+            (64, 8) => $f::<64, 8>($($arg),*),
+            (64, 16) => $f::<64, 16>($($arg),*),
+            (64, 32) => $f::<64, 32>($($arg),*),
+            (b, l) => unreachable!("no unit of {b} streams and {l} lanes"),
+        }
+    };
 }
 
-/// The Verilog (module `top`) of the unit [`forward_driver`] builds for `shape` on `lanes`
-/// lanes. Call it on a thread with a large stack.
-pub fn forward_verilog(shape: Shape, lanes: usize) -> Result<String, String> {
-    check_lanes(shape, lanes)?;
-    fn verilog<const L: usize>(shape: Shape) -> String {
-        crate::verify::verilog_of(ForwardStep::<MAX_STREAMS, L>::new(shape))
+/// A driver of a unit with `lanes` lanes ([`LANE_CHOICES`]) for `shape` that runs batches of
+/// up to `streams` (built for the smallest of [`STREAM_CHOICES`] that holds them) in rust-hdl's
+/// simulator, or why it cannot be built. Build and use it on a thread with a large stack
+/// ([`crate::verify::on_big_stack`]): the unit is a deep value.
+pub fn forward_driver(shape: Shape, lanes: usize, streams: usize) -> Result<Box<dyn ForwardDriver>, String> {
+    let b = unit_streams(shape, lanes, streams)?;
+    fn host<const B: usize, const L: usize>(shape: Shape) -> Box<dyn ForwardDriver> {
+        Box::new(Host::new(RustHdlPort::<B, L>::new(shape), shape, L, B))
     }
-    Ok(match lanes {
-        1 => verilog::<1>(shape),
-        2 => verilog::<2>(shape),
-        4 => verilog::<4>(shape),
-        8 => verilog::<8>(shape),
-        16 => verilog::<16>(shape),
-        _ => verilog::<32>(shape),
-    })
+    Ok(by_unit!(b, lanes, host(shape)))
 }
 
-fn check_lanes(shape: Shape, lanes: usize) -> Result<(), String> {
+/// The Verilog (module `top`) of the unit [`forward_driver`] builds for `shape`, `lanes` and
+/// `streams`, and the streams it is built for. Call it on a thread with a large stack.
+pub fn forward_verilog(shape: Shape, lanes: usize, streams: usize) -> Result<(String, usize), String> {
+    let b = unit_streams(shape, lanes, streams)?;
+    fn verilog<const B: usize, const L: usize>(shape: Shape) -> String {
+        crate::verify::verilog_of(ForwardStep::<B, L>::new(shape))
+    }
+    Ok((by_unit!(b, lanes, verilog(shape)), b))
+}
+
+/// The streams of the unit that runs `streams` for `shape` on `lanes` lanes, or why there is
+/// none.
+pub fn unit_streams(shape: Shape, lanes: usize, streams: usize) -> Result<usize, String> {
     if !LANE_CHOICES.contains(&lanes) {
         return Err(format!("--lanes must be one of {LANE_CHOICES:?}, not {lanes}"));
     }
-    check_fit(shape, lanes, MAX_STREAMS)
+    let Some(&b) = STREAM_CHOICES.iter().find(|&&b| b >= streams.max(1)) else {
+        return Err(format!("{streams} streams: the RTL unit runs at most {MAX_STREAMS} streams"));
+    };
+    check_fit(shape, lanes, b)?;
+    Ok(b)
 }

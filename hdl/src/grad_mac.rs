@@ -2,7 +2,7 @@
 //! model's outer products form it: each term is delta x activation, shifted up to the
 //! gradient accumulator's fraction bits (`Frac::acc` = delta + gate fraction bits) by the
 //! activation's kind, and the terms `first..=last` are summed in 48 bits (never reached:
-//! 16 streams of |d a| <= 2^34 shifted by at most 4 stay below 2^43).
+//! 64 streams of |d a| <= 2^34 shifted by at most 4 stay below 2^45).
 //!
 //! | kind | activation | term |
 //! |---|---|---|

@@ -50,6 +50,7 @@ pub mod grad_mac;
 pub mod lane;
 pub mod lint;
 pub mod mac;
+pub mod messages;
 pub mod mul18;
 pub mod neuron;
 pub mod output_error;

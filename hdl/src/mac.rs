@@ -56,8 +56,8 @@ pub const MAC_LATENCY: usize = MUL18_LATENCY + REQUANT_LATENCY;
 const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1 (sel: 2)");
 const _: () = assert!(MAC_SHIFTS == 3, "the rounding mux names indices 0..=2");
 
-/// Bits of the `slot` input (at most 16 slots).
-pub const SLOT_BITS: usize = 4;
+/// Bits of the `slot` input (at most 64 slots).
+pub const SLOT_BITS: usize = 6;
 
 /// One MAC lane with `N` accumulators: `y = sat18(round(sum w a / 2^shift))` over the terms
 /// `first..=last` of each slot.
@@ -130,7 +130,7 @@ impl<const N: usize> Mac<N> {
     /// A lane whose result drops `shifts[sel]` fraction bits, `sel` as given with the last
     /// term, and whose `up` terms are shifted left by `up` bits.
     pub fn with_shifts(shifts: [u32; MAC_SHIFTS], up: u32) -> Self {
-        assert!((1..=1 << SLOT_BITS).contains(&N), "1..=16 accumulator slots");
+        assert!((1..=1 << SLOT_BITS).contains(&N), "1..=64 accumulator slots");
         Self {
             clock: Signal::default(),
             w: Signal::default(),

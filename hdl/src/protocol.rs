@@ -18,8 +18,9 @@ pub const DELIMITER: u8 = 0x00;
 pub const HEADER_BYTES: usize = 3;
 /// CRC bytes (little-endian) after the payload.
 pub const CRC_BYTES: usize = 2;
-/// Largest body (the device's receive buffer less header and CRC).
-pub const MAX_BODY: usize = 1024;
+/// Largest body (the device's receive buffer, two EBRs, less header and CRC): one time step of
+/// 64 streams of the add task fits.
+pub const MAX_BODY: usize = 4096;
 /// Largest encoded frame without its delimiter: COBS adds one byte per 254 and one more.
 pub const MAX_ENCODED: usize = {
     let raw = HEADER_BYTES + MAX_BODY + CRC_BYTES;
@@ -213,11 +214,16 @@ pub const BODIES: [(Command, &str, &str); 8] = [
     (Command::Load, "array u8 (0 W, 1 W-bar, 2 lambda, 3 m, 4 u), first word u32, words i32 x n", "words written u16"),
     (Command::Read, "array u8, first word u32, count u16", "words i32 x count"),
     (Command::ResetState, "-", "-"),
-    (Command::Config, "I u8, H u8, C u8, B u8, learn u8, lr i32, a i32, beta_f i32 (codes of NUMERICS.md)", "-"),
+    (
+        Command::Config,
+        "I u8, H u8, C u8, B u8, update constants i32 x 10 (1/B, a, 1 - beta_f, beta_f, beta_f / a, \
+         beta1, 1 - beta1, beta2, lr, Adamax 1 / SGD 0: the unit's registers, codes of NUMERICS.md)",
+        "-",
+    ),
     (
         Command::StepBatch,
-        "steps u16, outputs wanted u8; per step: learn u8, per stream: x i32 x I, target i32 x C, \
-         step weight i32",
+        "steps u16, outputs wanted u8; per step: flags u8 (1 learn, 2 classify), per stream: x i32 x I, \
+         target i32 x C (classify: the class in word 0), step weight i32",
         "per step, per stream: o i32 x C (when asked)",
     ),
     (Command::CommitAverage, "-", "-"),
@@ -249,3 +255,5 @@ pub fn markdown() -> String {
     }
     s
 }
+
+const _: () = assert!(crate::forward::uconst::COUNT == 10, "CONFIG's body lists 10 update constants");

@@ -13,8 +13,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Longest a Verilog simulation may run (the largest here take about a minute in Icarus).
-pub const VVP_TIMEOUT: Duration = Duration::from_secs(300);
+/// Longest a Verilog simulation may run: the largest here take a few minutes in Icarus when
+/// they share two cores with other simulations; the bound only catches a hung simulator.
+pub const VVP_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Delta-cycle budget for one settle of the simulator.
 const MAX_DELTAS: usize = 1000;

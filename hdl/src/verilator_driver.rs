@@ -134,10 +134,15 @@ impl Drop for VerilatorPort {
 }
 
 /// A driver of the generated Verilog of the unit [`crate::forward_sim::forward_driver`]
-/// builds for `shape` on `lanes` lanes, compiled by Verilator in `dir` (a cache: an unchanged
-/// design is not rebuilt). Generating the Verilog needs a large stack
-/// ([`crate::verify::on_big_stack`]); the driver does not.
-pub fn verilator_driver(shape: Shape, lanes: usize, dir: &Path) -> Result<Box<dyn ForwardDriver + Send>, String> {
-    let verilog = crate::verify::on_big_stack(|| forward_verilog(shape, lanes))?;
-    Ok(Box::new(Host::new(VerilatorPort::build(&verilog, dir)?, shape, lanes)))
+/// builds for `shape`, `lanes` lanes and batches of up to `streams`, compiled by Verilator in
+/// `dir` (a cache: an unchanged design is not rebuilt). Generating the Verilog needs a large
+/// stack, which this function provides ([`crate::verify::on_big_stack`]).
+pub fn verilator_driver(
+    shape: Shape,
+    lanes: usize,
+    streams: usize,
+    dir: &Path,
+) -> Result<Box<dyn ForwardDriver + Send>, String> {
+    let (verilog, b) = crate::verify::on_big_stack(|| forward_verilog(shape, lanes, streams))?;
+    Ok(Box::new(Host::new(VerilatorPort::build(&verilog, dir)?, shape, lanes, b)))
 }

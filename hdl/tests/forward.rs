@@ -10,8 +10,8 @@
 //! - training sequences (Adamax and SGD): each step also writes every stream's target y and
 //!   step weight w_t (0 included) and pulses `start` with `learn`; after the step it reads back
 //!   the state, every delta of the backward pass (d_o, dz_o, d_J, d_s, d_v, dz_m, dz_a, d_I,
-//!   against `Kernel::backward`) and W, W-bar, lambda, m and u of every parameter word
-//!   (after every step for networks up to 600 words, after the last step for the larger one),
+//!   against `Kernel::backward`) and W, W-bar, lambda of every parameter word after every
+//!   step, and its m and u (after every step for networks up to 600 words, else after the last),
 //!   against `FixedLearner::step_codes`, whose update the unit's must equal bit for bit;
 //!   halfway through, a commit of the average (`commit`, W <- W-bar, against
 //!   `FixedLearner::commit_average`), after which the steps run on the committed weights.
@@ -278,7 +278,10 @@ fn configured(
         }
         // every parameter word's W, W-bar, lambda, m, u: after every step (small networks) or
         // after the last
-        if learn && (params_every_step || t + 1 == steps) {
+        if learn {
+            // W, W-bar and lambda of every word after every step; the Adamax moments as well
+            // for networks up to 600 words, else after the last step
+            let moments = params_every_step || t + 1 == steps;
             let p = learner.words();
             let words = [
                 (rd::W, &p.w, "W"),
@@ -287,7 +290,7 @@ fn configured(
                 (rd::M, &p.m, "m"),
                 (rd::U_ADAMAX, &p.u, "u"),
             ];
-            for (code, v, name) in words {
+            for (code, v, name) in words.into_iter().take(if moments { 5 } else { 3 }) {
                 for (i, &want) in v.iter().enumerate() {
                     let (lane, addr) = bank.weight(i);
                     reads.push((rows.len(), want as i64, format!("step {t} {name}[{i}]")));
@@ -319,7 +322,7 @@ fn configured(
 }
 
 /// The configurations: (I, H, C), weight scale, L, B, streams run. H below, at and above L;
-/// one run-time batch below B; one run-time shape below the built one.
+/// run-time batches below B; one run-time shape below the built one; one unit of 20 streams.
 fn sequences() -> Vec<Sequence> {
     let s = |i, h, c| Shape::new(i, h, c).unwrap();
     vec![
@@ -329,6 +332,8 @@ fn sequences() -> Vec<Sequence> {
         configured(10, s(6, 24, 4), s(3, 13, 2), 1 << 12, 4, 2, 2, true, false),
         classifying(11, s(3, 6, 4), 1 << 11, 1, 1, 1),
         classifying(12, s(4, 10, 5), 1 << 12, 4, 2, 2),
+        // more than 16 streams (stream and slot indices of 6 bits)
+        training(13, s(2, 5, 2), 1 << 12, 2, 20, 18),
         sequence(1, s(3, 6, 2), 1 << 11, 1, 1, 1),
         sequence(2, s(5, 8, 3), 1 << 12, 4, 2, 2),
         sequence(3, s(2, 5, 1), 1 << 14, 8, 3, 3),
@@ -348,6 +353,10 @@ macro_rules! with_unit {
             }
             (2, 4) => {
                 let $u = ForwardStep::<2, 4>::new($seq.built);
+                $body
+            }
+            (20, 2) => {
+                let $u = ForwardStep::<20, 2>::new($seq.built);
                 $body
             }
             (3, 8) => {
@@ -375,7 +384,7 @@ const INPUTS: [Port; 14] = [
     Port::signed("host_data", 27),
     Port::unsigned("start", 1),
     Port::unsigned("learn", 1),
-    Port::unsigned("last_stream", 4),
+    Port::unsigned("last_stream", fptt_hdl::forward::STREAM_BITS),
     Port::unsigned("rd_vec", rd::BITS),
     Port::unsigned("rd_lane", 5),
     Port::unsigned("rd_addr", 12),

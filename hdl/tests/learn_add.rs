@@ -47,7 +47,7 @@ fn rtl_learns_the_add_task_bit_exact_with_the_golden_model() {
 
     let mut golden = FixedLearner::with_params(shape, BATCH, &init, cfg, Numerics::DEFAULT);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("learn_add_verilator");
-    let unit = verilator_driver(shape, LANES, &dir).unwrap_or_else(|e| panic!("{e}"));
+    let unit = verilator_driver(shape, LANES, BATCH, &dir).unwrap_or_else(|e| panic!("{e}"));
     let mut rtl = RtlLearner::new(unit, shape, BATCH, golden.words(), cfg);
 
     let want = train_add(&mut golden, &task, &plan, &mut |_| {});
@@ -101,7 +101,7 @@ fn rtl_learner_classifies_bit_exact_with_the_golden_model() {
     let init = fptt_sim::model::init_params(shape, 3);
     let mut golden = FixedLearner::with_params(shape, batch, &init, cfg, Numerics::DEFAULT);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("classify_verilator");
-    let unit = verilator_driver(shape, lanes, &dir).unwrap_or_else(|e| panic!("{e}"));
+    let unit = verilator_driver(shape, lanes, batch, &dir).unwrap_or_else(|e| panic!("{e}"));
     let mut rtl = RtlLearner::new(unit, shape, batch, golden.words(), cfg);
     let mut rng = SplitMix64::new(9);
     let (mut want, mut got) = (vec![0.0; batch * 4], vec![0.0; batch * 4]);

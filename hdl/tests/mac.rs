@@ -181,7 +181,7 @@ const INPUTS: [Port; 9] = [
     Port::unsigned("last", 1),
     Port::unsigned("up", 1),
     Port::unsigned("sel", 2),
-    Port::unsigned("slot", 4),
+    Port::unsigned("slot", fptt_hdl::mac::SLOT_BITS),
     Port::unsigned("gated", 1),
 ];
 

@@ -5,7 +5,7 @@ use crate::cli::{Backend, FpttArgs};
 use anyhow::{anyhow, ensure, Result};
 use clap::{Args, ValueEnum};
 use fptt_hdl::forward::{ideal_step_cycles, ideal_train_step_cycles, rd};
-use fptt_hdl::forward_sim::{forward_driver, ForwardDriver, MAX_STREAMS};
+use fptt_hdl::forward_sim::{forward_driver, ForwardDriver};
 use fptt_hdl::verify::on_big_stack;
 use fptt_hdl::verilator_driver::verilator_driver;
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
@@ -182,7 +182,6 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
 /// After the last step every stream's u, b, s, o (and, training, every parameter word's W and
 /// W-bar) must equal the golden model's, or the benchmark fails.
 fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
-    ensure!(args.batch <= MAX_STREAMS, "--batch: the RTL runs at most {MAX_STREAMS} streams");
     ensure!(args.rtl_steps >= 1, "--rtl-steps must be at least 1");
     let learn = args.mode == Mode::Train;
     let n = Numerics::DEFAULT;
@@ -203,14 +202,13 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
         golden.step_codes(&x.concat(), &y.concat(), &weights, learn, &mut o);
     }
     let lanes = args.lanes;
-    let simulator = args.simulator;
+    let (simulator, batch) = (args.simulator, args.batch);
     // (the time of the steps alone: not the build, the load or the checks)
     let (cycles, secs) = on_big_stack(|| -> Result<(Vec<usize>, f64)> {
         let mut unit = match simulator {
-            Simulator::RustHdl => forward_driver(shape, lanes),
-            Simulator::Verilator => {
-                verilator_driver(shape, lanes, &verilator_dir(shape, lanes)).map(|u| -> Box<dyn ForwardDriver> { u })
-            }
+            Simulator::RustHdl => forward_driver(shape, lanes, batch),
+            Simulator::Verilator => verilator_driver(shape, lanes, batch, &verilator_dir(shape, lanes, batch))
+                .map(|u| -> Box<dyn ForwardDriver> { u }),
         }
         .map_err(|e| anyhow!(e))?;
         unit.load(&params);

@@ -1,8 +1,8 @@
 //! Command-line arguments shared by the commands.
 
-use anyhow::{anyhow, ensure, Result};
+use anyhow::{anyhow, Result};
 use clap::{Args, ValueEnum};
-use fptt_hdl::forward_sim::MAX_STREAMS;
+use fptt_hdl::forward_sim::unit_streams;
 use fptt_hdl::rtl_learner::RtlLearner;
 use fptt_hdl::verilator_driver::verilator_driver;
 use fptt_sim::fixed::update::FixedParams;
@@ -21,7 +21,7 @@ pub enum Backend {
     /// The bit-exact fixed-point golden model of the accelerator.
     Fixed,
     /// The accelerator's generated Verilog, compiled by Verilator (install verilator) and
-    /// driven as a board is: at most 16 streams, `--lanes` weight lanes.
+    /// driven as a board is: at most 64 streams, `--lanes` weight lanes.
     Rtl,
 }
 
@@ -49,11 +49,8 @@ impl Backend {
             Backend::Float => Box::new(FloatLearner::with_params(shape, batch, params, cfg)),
             Backend::Fixed => Box::new(FixedLearner::with_params(shape, batch, &params, cfg, Numerics::DEFAULT)),
             Backend::Rtl => {
-                ensure!(
-                    (1..=MAX_STREAMS).contains(&batch),
-                    "--batch {batch}: the RTL unit runs 1 to {MAX_STREAMS} streams (pass --batch {MAX_STREAMS} or less)"
-                );
-                let unit = verilator_driver(shape, lanes, &verilator_dir(shape, lanes)).map_err(|e| anyhow!(e))?;
+                let dir = verilator_dir(shape, lanes, batch);
+                let unit = verilator_driver(shape, lanes, batch, &dir).map_err(|e| anyhow!("--backend rtl: {e}"))?;
                 let words = FixedParams::from_reals(&Numerics::DEFAULT, &params);
                 Box::new(RtlLearner::new(unit, shape, batch, &words, cfg))
             }
@@ -61,12 +58,13 @@ impl Backend {
     }
 }
 
-/// Where the Verilator build of the unit for `shape` on `lanes` lanes is kept (a cache: an
-/// unchanged design is not rebuilt).
-pub fn verilator_dir(shape: Shape, lanes: usize) -> std::path::PathBuf {
+/// Where the Verilator build of the unit for `shape` on `lanes` lanes running up to `streams`
+/// streams is kept (a cache: an unchanged design is not rebuilt).
+pub fn verilator_dir(shape: Shape, lanes: usize, streams: usize) -> std::path::PathBuf {
+    let b = unit_streams(shape, lanes, streams).unwrap_or(streams);
     std::env::temp_dir()
         .join("fptt-verilator")
-        .join(format!("i{}-h{}-c{}-l{lanes}", shape.inputs, shape.hidden, shape.outputs))
+        .join(format!("i{}-h{}-c{}-l{lanes}-b{b}", shape.inputs, shape.hidden, shape.outputs))
 }
 
 /// The optimiser, on the command line.

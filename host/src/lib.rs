@@ -4,7 +4,10 @@
 //! tested and reused.
 
 pub mod bench;
+pub mod board;
 pub mod cli;
+pub mod device;
+pub mod emulate;
 pub mod info;
 pub mod ports;
 pub mod train;

@@ -1,7 +1,7 @@
 //! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
 
 use clap::{Parser, Subcommand};
-use fptt_host::{bench, info, ports, train};
+use fptt_host::{bench, emulate, info, ports, train};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -29,6 +29,8 @@ enum Command {
     },
     /// Print the board link's framing and command map (the tables of PROTOCOL.md).
     Protocol,
+    /// Emulate a board on a pseudo-terminal (prints its path; serves until killed).
+    Emulate(emulate::EmulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
                 ports::print_text(&p);
             }
         }),
+        Command::Emulate(args) => emulate::run(args),
         Command::Protocol => {
             print!("{}", fptt_hdl::protocol::markdown());
             Ok(())

@@ -50,6 +50,12 @@ pub struct TrainArgs {
     /// Hidden LTC neurons H.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
+    /// Train on the board (or `fptt emulate`) at this serial port instead of a backend.
+    #[arg(long)]
+    pub port: Option<String>,
+    /// Baud rate of --port.
+    #[arg(long, default_value_t = 3_000_000)]
+    pub baud: u32,
     /// Weight lanes L of the RTL (backend rtl: 1, 2, 4, 8, 16 or 32).
     #[arg(long, default_value_t = 16)]
     pub lanes: usize,
@@ -155,8 +161,14 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
         InitArg::Project => AddTask::init_options(),
         InitArg::Plain => InitOptions::plain(),
     };
-    let mut learner =
-        args.backend.learner(shape, args.batch, init_params_with(shape, args.seed, &init), cfg, args.lanes)?;
+    let params = init_params_with(shape, args.seed, &init);
+    let mut learner: Box<dyn fptt_sim::learner::Learner> = match &args.port {
+        Some(port) => {
+            let board = crate::board::Board::open(port, args.baud)?;
+            Box::new(crate::board::BoardLearner::new(board, shape, args.batch, &params, cfg)?)
+        }
+        None => args.backend.learner(shape, args.batch, params, cfg, args.lanes)?,
+    };
     let total = plan.sequences.div_ceil(args.batch) * args.batch;
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
@@ -174,7 +186,7 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
     bar.finish_and_clear();
     Ok(TrainSummary {
         task: "add",
-        backend: args.backend.name(),
+        backend: if args.port.is_some() { "board" } else { args.backend.name() },
         seq_len: args.seq_len,
         hidden: args.hidden,
         batch: args.batch,

@@ -60,6 +60,45 @@ impl FixedLearner {
         }
     }
 
+    /// A learner on parameter state given as codes, with update constants given as codes (a
+    /// device's view: what the host loaded and configured).
+    pub fn with_words(
+        shape: Shape,
+        batch: usize,
+        mut words: FixedParams,
+        consts: UpdateConsts,
+        numerics: Numerics,
+    ) -> Self {
+        assert!(batch >= 1, "batch must be at least 1");
+        let layout = Layout::new(shape);
+        assert_eq!(words.len(), layout.len(), "parameter count");
+        words.refresh_operands(&numerics);
+        Self {
+            gsum: vec![0; layout.len()],
+            streams: vec![FixedState::initial(shape, &numerics); batch],
+            consts,
+            params: words,
+            kernel: Kernel::new(numerics),
+            layout,
+            trace: FixedTrace::default(),
+            scratch: FixedScratch::default(),
+            x: Vec::new(),
+            y: Vec::new(),
+            d_o: Vec::new(),
+        }
+    }
+
+    /// Sets the update constants (codes).
+    pub fn set_consts(&mut self, consts: UpdateConsts) {
+        self.consts = consts;
+    }
+
+    /// Changes parameter words through `f` (W's multiplier operands follow).
+    pub fn load_words(&mut self, f: impl FnOnce(&mut FixedParams)) {
+        f(&mut self.params);
+        self.params.refresh_operands(&self.kernel.n);
+    }
+
     /// Every parameter word's state (W, W-bar, lambda, Adamax moments) as codes.
     pub fn words(&self) -> &FixedParams {
         &self.params

@@ -13,8 +13,9 @@ use super::tables::{Tables, RECIPROCAL_FRAC, RECIPROCAL_INDEX_BITS};
 use crate::fptt::{FpttConfig, Optimizer, ADAMAX_BETA1, ADAMAX_BETA2};
 use serde::Serialize;
 
-/// Width a word's gradient sum saturates to before the mean. Never reached: B <= 16 streams
-/// of |delta x activation| <= 2^34, shifted up by at most 4, stay below 2^42. It keeps
+/// Width a word's gradient sum saturates to before the mean. Reached only by extreme codes:
+/// B <= 16 streams of |delta x activation| <= 2^34, shifted up by at most 4, stay below 2^42
+/// (64 streams below 2^44; the hardware saturates the same way). It keeps
 /// sum x 1/B (<= 2^17) and its rounding inside 64 bits, and the hardware's product to
 /// 44 x 18 bits.
 pub const GRAD_SUM_BITS: u32 = 44;

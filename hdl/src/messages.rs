@@ -1,0 +1,412 @@
+//! The board link's command bodies ([`crate::protocol::BODIES`] in types): one encoder and one
+//! decoder of every request and reply, shared by the device side (the emulator's engine, the
+//! UART front end to come) and the host driver. Little-endian; words are `i32` codes of the
+//! formats in NUMERICS.md. A body that does not parse is refused with
+//! [`ErrorCode::BadLength`] or [`ErrorCode::OutOfRange`]: nothing it carried is used.
+
+use crate::forward::uconst;
+use crate::protocol::{Command, ErrorCode, Frame, ERROR_REPLY, MAX_BODY, REPLY_BIT};
+
+/// The parameter-state arrays of LOAD and READ.
+pub mod array {
+    /// W (weight format).
+    pub const W: u8 = 0;
+    /// W-bar.
+    pub const W_BAR: u8 = 1;
+    /// lambda.
+    pub const LAMBDA: u8 = 2;
+    /// Adamax m.
+    pub const M: u8 = 3;
+    /// Adamax u.
+    pub const U: u8 = 4;
+    /// Number of arrays.
+    pub const COUNT: u8 = 5;
+}
+
+/// A format as INFO reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormatInfo {
+    /// Total bits.
+    pub bits: u8,
+    /// Fraction bits.
+    pub frac: u8,
+}
+
+/// INFO's reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Protocol version.
+    pub version: u8,
+    /// Largest I, H, C.
+    pub max_inputs: u8,
+    /// Largest H.
+    pub max_hidden: u8,
+    /// Largest C.
+    pub max_outputs: u8,
+    /// Weight lanes.
+    pub lanes: u8,
+    /// Largest B.
+    pub max_streams: u8,
+    /// Clock in Hz (0: an emulator without a clock).
+    pub clock_hz: u32,
+    /// Formats of input, state, gate, weight, weight_avg, lambda, grad.
+    pub formats: [FormatInfo; 7],
+}
+
+/// CONFIG's body: the run-time network, batch and update constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunConfig {
+    /// Inputs I.
+    pub inputs: u8,
+    /// Hidden H.
+    pub hidden: u8,
+    /// Outputs C.
+    pub outputs: u8,
+    /// Streams B.
+    pub streams: u8,
+    /// The update constants' register codes, in [`crate::forward::uconst`] order (the unit's
+    /// registers: [`crate::forward::update_const_writes`], [`crate::forward::update_consts_of`]).
+    pub consts: [i32; uconst::COUNT],
+}
+
+/// One time step of STEP_BATCH.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepIn {
+    /// Learn at this step.
+    pub learn: bool,
+    /// The targets are classes (target word 0 of each stream), not values.
+    pub classify: bool,
+    /// x codes, B x I.
+    pub x: Vec<i32>,
+    /// Target codes, B x C (state format), or B classes in word 0 of each stream's C.
+    pub target: Vec<i32>,
+    /// Step weights (gain format), B.
+    pub weight: Vec<i32>,
+}
+
+/// STATUS's reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct StatusInfo {
+    /// Frames accepted.
+    pub frames_ok: u32,
+    /// Frames refused.
+    pub frames_refused: u32,
+    /// The last error code (0: none).
+    pub last_error: u8,
+    /// Time steps run.
+    pub steps: u32,
+}
+
+/// A request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// INFO.
+    Info,
+    /// LOAD: words of `array` from `first` on.
+    Load {
+        /// Which array ([`array`]).
+        array: u8,
+        /// First word index.
+        first: u32,
+        /// The codes.
+        words: Vec<i32>,
+    },
+    /// READ: `count` words of `array` from `first` on.
+    Read {
+        /// Which array.
+        array: u8,
+        /// First word index.
+        first: u32,
+        /// How many.
+        count: u16,
+    },
+    /// RESET_STATE.
+    ResetState,
+    /// CONFIG.
+    Config(RunConfig),
+    /// STEP_BATCH.
+    StepBatch {
+        /// Reply with every step's readouts.
+        outputs: bool,
+        /// The steps.
+        steps: Vec<StepIn>,
+    },
+    /// COMMIT_AVERAGE.
+    CommitAverage,
+    /// STATUS.
+    Status,
+}
+
+/// A reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// INFO's.
+    Info(DeviceInfo),
+    /// LOAD's: words written.
+    Load(u16),
+    /// READ's words.
+    Read(Vec<i32>),
+    /// RESET_STATE done.
+    ResetState,
+    /// CONFIG done.
+    Config,
+    /// STEP_BATCH's readouts (steps x B x C, empty unless asked).
+    StepBatch(Vec<i32>),
+    /// COMMIT_AVERAGE done.
+    CommitAverage,
+    /// STATUS.
+    Status(StatusInfo),
+    /// A refused request: why, and its seq.
+    Error(ErrorCode, u8),
+}
+
+/// Little-endian reader of a body.
+struct Body<'a>(&'a [u8]);
+
+impl Body<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], ErrorCode> {
+        if self.0.len() < N {
+            return Err(ErrorCode::BadLength);
+        }
+        let (a, rest) = self.0.split_at(N);
+        self.0 = rest;
+        Ok(a.try_into().expect("N bytes"))
+    }
+    fn u8(&mut self) -> Result<u8, ErrorCode> {
+        Ok(self.take::<1>()?[0])
+    }
+    fn u16(&mut self) -> Result<u16, ErrorCode> {
+        Ok(u16::from_le_bytes(self.take()?))
+    }
+    fn u32(&mut self) -> Result<u32, ErrorCode> {
+        Ok(u32::from_le_bytes(self.take()?))
+    }
+    fn i32(&mut self) -> Result<i32, ErrorCode> {
+        Ok(i32::from_le_bytes(self.take()?))
+    }
+    fn words(&mut self, n: usize) -> Result<Vec<i32>, ErrorCode> {
+        (0..n).map(|_| self.i32()).collect()
+    }
+    fn end(self) -> Result<(), ErrorCode> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ErrorCode::BadLength)
+        }
+    }
+}
+
+fn put_words(out: &mut Vec<u8>, words: &[i32]) {
+    out.extend(words.iter().flat_map(|w| w.to_le_bytes()));
+}
+
+/// Step flags of STEP_BATCH.
+const LEARN: u8 = 1;
+const CLASSIFY: u8 = 2;
+
+impl Request {
+    /// The command.
+    pub fn command(&self) -> Command {
+        match self {
+            Request::Info => Command::Info,
+            Request::Load { .. } => Command::Load,
+            Request::Read { .. } => Command::Read,
+            Request::ResetState => Command::ResetState,
+            Request::Config(_) => Command::Config,
+            Request::StepBatch { .. } => Command::StepBatch,
+            Request::CommitAverage => Command::CommitAverage,
+            Request::Status => Command::Status,
+        }
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> Vec<u8> {
+        let mut b = vec![];
+        match self {
+            Request::Load { array, first, words } => {
+                b.push(*array);
+                b.extend(first.to_le_bytes());
+                put_words(&mut b, words);
+            }
+            Request::Read { array, first, count } => {
+                b.push(*array);
+                b.extend(first.to_le_bytes());
+                b.extend(count.to_le_bytes());
+            }
+            Request::Config(c) => {
+                b.extend([c.inputs, c.hidden, c.outputs, c.streams]);
+                put_words(&mut b, &c.consts);
+            }
+            Request::StepBatch { outputs, steps } => {
+                b.extend((steps.len() as u16).to_le_bytes());
+                b.push(*outputs as u8);
+                for s in steps {
+                    b.push(if s.learn { LEARN } else { 0 } | if s.classify { CLASSIFY } else { 0 });
+                    let streams = s.weight.len();
+                    let (i, c) = (s.x.len() / streams.max(1), s.target.len() / streams.max(1));
+                    for k in 0..streams {
+                        put_words(&mut b, &s.x[k * i..(k + 1) * i]);
+                        put_words(&mut b, &s.target[k * c..(k + 1) * c]);
+                        b.extend(s.weight[k].to_le_bytes());
+                    }
+                }
+            }
+            Request::Info | Request::ResetState | Request::CommitAverage | Request::Status => {}
+        }
+        b
+    }
+
+    /// The frame of this request with sequence number `seq`; the body must fit [`MAX_BODY`].
+    pub fn frame(&self, seq: u8) -> Frame {
+        Frame { seq, command: self.command() as u8, body: self.body() }
+    }
+
+    /// Parses a request frame; STEP_BATCH needs the configured (I, C, B).
+    pub fn parse(frame: &Frame, dims: Option<(usize, usize, usize)>) -> Result<Request, ErrorCode> {
+        let command = Command::from_code(frame.command).ok_or(ErrorCode::UnknownCommand)?;
+        let mut b = Body(&frame.body);
+        let r = match command {
+            Command::Info => Request::Info,
+            Command::ResetState => Request::ResetState,
+            Command::CommitAverage => Request::CommitAverage,
+            Command::Status => Request::Status,
+            Command::Load => {
+                let (array, first) = (b.u8()?, b.u32()?);
+                if b.0.len() % 4 != 0 {
+                    return Err(ErrorCode::BadLength);
+                }
+                let n = b.0.len() / 4;
+                Request::Load { array, first, words: b.words(n)? }
+            }
+            Command::Read => Request::Read { array: b.u8()?, first: b.u32()?, count: b.u16()? },
+            Command::Config => {
+                let dims = b.take::<4>()?;
+                let consts = b.words(uconst::COUNT)?.try_into().expect("COUNT words");
+                Request::Config(RunConfig {
+                    inputs: dims[0],
+                    hidden: dims[1],
+                    outputs: dims[2],
+                    streams: dims[3],
+                    consts,
+                })
+            }
+            Command::StepBatch => {
+                let (i, c, streams) = dims.ok_or(ErrorCode::OutOfRange)?;
+                let (n, outputs) = (b.u16()?, b.u8()? != 0);
+                let mut steps = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    let flags = b.u8()?;
+                    let mut s = StepIn {
+                        learn: flags & LEARN != 0,
+                        classify: flags & CLASSIFY != 0,
+                        x: vec![],
+                        target: vec![],
+                        weight: vec![],
+                    };
+                    for _ in 0..streams {
+                        s.x.extend(b.words(i)?);
+                        s.target.extend(b.words(c)?);
+                        s.weight.push(b.i32()?);
+                    }
+                    steps.push(s);
+                }
+                Request::StepBatch { outputs, steps }
+            }
+        };
+        b.end()?;
+        Ok(r)
+    }
+}
+
+impl Reply {
+    /// The reply frame to a request of `command` with sequence number `seq`.
+    pub fn frame(&self, seq: u8, command: Command) -> Frame {
+        let mut b = vec![];
+        let code = match self {
+            Reply::Error(e, bad_seq) => {
+                b.extend([*e as u8, *bad_seq]);
+                return Frame { seq, command: ERROR_REPLY, body: b };
+            }
+            _ => command as u8 | REPLY_BIT,
+        };
+        match self {
+            Reply::Info(d) => {
+                b.extend([d.version, d.max_inputs, d.max_hidden, d.max_outputs, d.lanes, d.max_streams]);
+                b.extend(d.clock_hz.to_le_bytes());
+                for f in d.formats {
+                    b.extend([f.bits, f.frac]);
+                }
+            }
+            Reply::Load(n) => b.extend(n.to_le_bytes()),
+            Reply::Read(words) | Reply::StepBatch(words) => put_words(&mut b, words),
+            Reply::Status(s) => {
+                b.extend(s.frames_ok.to_le_bytes());
+                b.extend(s.frames_refused.to_le_bytes());
+                b.push(s.last_error);
+                b.extend(s.steps.to_le_bytes());
+            }
+            Reply::ResetState | Reply::Config | Reply::CommitAverage | Reply::Error(..) => {}
+        }
+        debug_assert!(b.len() <= MAX_BODY);
+        Frame { seq, command: code, body: b }
+    }
+
+    /// Parses the reply to a request of `command`.
+    pub fn parse(frame: &Frame, command: Command) -> Result<Reply, ErrorCode> {
+        let mut b = Body(&frame.body);
+        if frame.command == ERROR_REPLY {
+            let code = b.u8()?;
+            let e = ErrorCode::ALL.into_iter().find(|e| *e as u8 == code).ok_or(ErrorCode::OutOfRange)?;
+            let r = Reply::Error(e, b.u8()?);
+            b.end()?;
+            return Ok(r);
+        }
+        if frame.command != command as u8 | REPLY_BIT {
+            return Err(ErrorCode::UnknownCommand);
+        }
+        let r = match command {
+            Command::Info => {
+                let head = b.take::<6>()?;
+                let clock_hz = b.u32()?;
+                let mut formats = [FormatInfo { bits: 0, frac: 0 }; 7];
+                for f in &mut formats {
+                    *f = FormatInfo { bits: b.u8()?, frac: b.u8()? };
+                }
+                Reply::Info(DeviceInfo {
+                    version: head[0],
+                    max_inputs: head[1],
+                    max_hidden: head[2],
+                    max_outputs: head[3],
+                    lanes: head[4],
+                    max_streams: head[5],
+                    clock_hz,
+                    formats,
+                })
+            }
+            Command::Load => Reply::Load(b.u16()?),
+            Command::Read | Command::StepBatch => {
+                if b.0.len() % 4 != 0 {
+                    return Err(ErrorCode::BadLength);
+                }
+                let n = b.0.len() / 4;
+                let words = b.words(n)?;
+                if command == Command::Read {
+                    Reply::Read(words)
+                } else {
+                    Reply::StepBatch(words)
+                }
+            }
+            Command::ResetState => Reply::ResetState,
+            Command::Config => Reply::Config,
+            Command::CommitAverage => Reply::CommitAverage,
+            Command::Status => Reply::Status(StatusInfo {
+                frames_ok: b.u32()?,
+                frames_refused: b.u32()?,
+                last_error: b.u8()?,
+                steps: b.u32()?,
+            }),
+        };
+        b.end()?;
+        Ok(r)
+    }
+}
