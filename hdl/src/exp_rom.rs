@@ -13,6 +13,7 @@
 
 use crate::mul18::{Mul18, MUL18_LATENCY};
 use crate::requant::{Requant, REQUANT_LATENCY};
+use crate::sigmoid_rom::segment_rom_words;
 use fptt_sim::fixed::tables::{exp_table, EXP_RANGE_LOG2, EXP_SEGMENTS};
 use fptt_sim::fixed::{Fmt, Numerics};
 use rust_hdl::prelude::*;
@@ -28,14 +29,7 @@ pub fn exp_rom_words(gate: Fmt) -> Vec<u64> {
     let t = exp_table(gate);
     assert_eq!(t.len(), EXP_SEGMENTS + 1);
     assert_eq!(EXP_SEGMENTS, 1 << EXP_INDEX_BITS, "ROM sized for 512 segments");
-    let m = (1u64 << 18) - 1;
-    t.windows(2)
-        .map(|w| {
-            let (y0, d) = (w[0], w[1] - w[0]);
-            assert!((0..=m as i64 >> 1).contains(&y0) && (-(1 << 17)..(1 << 17)).contains(&d), "table entry range");
-            ((y0 as u64) << 18) | (d as u64 & m)
-        })
-        .collect()
+    segment_rom_words(&t)
 }
 
 /// Pipelined exponential: `y = Tables::exp(x)` [`EXP_LATENCY`] cycles after `x`.

@@ -27,6 +27,12 @@ pub fn sigmoid_rom_words(gate: Fmt) -> Vec<u64> {
     let t = sigmoid_table(gate);
     assert_eq!(t.len(), SIGMOID_SEGMENTS + 1);
     assert_eq!(SIGMOID_SEGMENTS, 1 << SIGMOID_INDEX_BITS, "ROM sized for 512 segments");
+    segment_rom_words(&t)
+}
+
+/// The words of an interpolating ROM for table `t` (non-negative 18-bit points): word k holds
+/// segment k's start y_k and its rise y_{k+1} - y_k, (y_k << 18) | (rise mod 2^18).
+pub fn segment_rom_words(t: &[i64]) -> Vec<u64> {
     let m = (1u64 << 18) - 1;
     t.windows(2)
         .map(|w| {

@@ -43,21 +43,8 @@ impl FixedLearner {
     /// A learner starting from the given real parameters (quantised to the weight format).
     pub fn with_params(shape: Shape, batch: usize, params: &[f64], cfg: FpttConfig, numerics: Numerics) -> Self {
         assert!(batch >= 1, "batch must be at least 1");
-        let layout = Layout::new(shape);
-        assert_eq!(params.len(), layout.len(), "parameter count");
-        Self {
-            gsum: vec![0; layout.len()],
-            streams: vec![FixedState::initial(shape, &numerics); batch],
-            consts: UpdateConsts::new(&numerics, &cfg, batch),
-            params: FixedParams::from_reals(&numerics, params),
-            kernel: Kernel::new(numerics),
-            layout,
-            trace: FixedTrace::default(),
-            scratch: FixedScratch::default(),
-            x: Vec::new(),
-            y: Vec::new(),
-            d_o: Vec::new(),
-        }
+        let consts = UpdateConsts::new(&numerics, &cfg, batch);
+        Self::with_words(shape, batch, FixedParams::from_reals(&numerics, params), consts, numerics)
     }
 
     /// A learner on parameter state given as codes, with update constants given as codes (a
