@@ -81,14 +81,7 @@ impl Learner for RtlLearner {
             inputs.chunks(ni).map(|xs| xs.iter().map(|&v| n.input.quantize(v) as i32).collect()).collect();
         if learn {
             let w: Vec<i64> = weights.iter().map(|&v| n.gain.quantize(v)).collect();
-            let classes: Option<Vec<usize>> = targets
-                .iter()
-                .map(|t| match *t {
-                    Target::Class(k) => Some(k),
-                    Target::Value(_) => None,
-                })
-                .collect();
-            if let Some(labels) = classes {
+            if let Some(labels) = fptt_sim::loss::classes(targets) {
                 self.unit.train_classes(&x, &labels, &w);
             } else {
                 let y: Vec<Vec<i32>> = targets

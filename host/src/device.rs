@@ -9,6 +9,7 @@ use fptt_hdl::messages::{array, DeviceInfo, FormatInfo, Reply, Request, RunConfi
 use fptt_hdl::protocol::{encode, Command, Decoder, ErrorCode, Frame, VERSION};
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
+use fptt_sim::learner::Learner;
 use fptt_sim::model::{Layout, Shape};
 
 /// The emulated device's limits (those of the RTL unit the drivers build).
@@ -58,7 +59,6 @@ impl Device {
 
     fn serve(&mut self, f: &Frame) -> Frame {
         let dims = self.learner.as_ref().map(|l| {
-            use fptt_sim::learner::Learner;
             let s = l.shape();
             (s.inputs, s.outputs, l.batch())
         });
@@ -100,12 +100,10 @@ impl Device {
                 Reply::Read(a[range].to_vec())
             }
             Request::ResetState => {
-                use fptt_sim::learner::Learner;
                 self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?.reset_state();
                 Reply::ResetState
             }
             Request::CommitAverage => {
-                use fptt_sim::learner::Learner;
                 self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?.commit_average();
                 Reply::CommitAverage
             }
@@ -150,21 +148,13 @@ impl Device {
         let shape = Shape::new(i, h, o).map_err(|_| ErrorCode::OutOfRange)?;
         let consts = update_consts_of(&c.consts.map(|v| v as i64));
         if let Some(l) = self.learner.as_mut() {
-            use fptt_sim::learner::Learner;
             if l.shape() == shape && l.batch() == b {
                 l.set_consts(consts);
                 return Ok(());
             }
         }
         let words = match &self.learner {
-            Some(l)
-                if {
-                    use fptt_sim::learner::Learner;
-                    l.shape() == shape
-                } =>
-            {
-                l.words().clone()
-            }
+            Some(l) if l.shape() == shape => l.words().clone(),
             _ => {
                 let len = Layout::new(shape).len();
                 FixedParams::from_reals(&self.n, &vec![0.0; len])
@@ -195,7 +185,6 @@ fn array_mut(p: &mut FixedParams, array: u8) -> &mut Vec<i32> {
 /// Every code must fit its format (inputs, targets, step weights) and every class name an
 /// output: checked before any step runs, so a bad batch changes nothing.
 fn check_steps(l: &FixedLearner, steps: &[StepIn]) -> Result<(), ErrorCode> {
-    use fptt_sim::learner::Learner;
     let n = l.numerics();
     let c = l.shape().outputs;
     let fits = |v: &[i32], f: Fmt| v.iter().all(|&x| (f.min()..=f.max()).contains(&(x as i64)));
@@ -213,7 +202,6 @@ fn check_steps(l: &FixedLearner, steps: &[StepIn]) -> Result<(), ErrorCode> {
 }
 
 fn step(l: &mut FixedLearner, s: &StepIn) -> Vec<i32> {
-    use fptt_sim::learner::Learner;
     let (c, b) = (l.shape().outputs, l.batch());
     let weights: Vec<i64> = s.weight.iter().map(|&w| w as i64).collect();
     let mut o = vec![0; b * c];

@@ -9,6 +9,18 @@ pub enum Target<'a> {
     Class(usize),
 }
 
+/// The classes of a step's targets, one per stream, or None when they are values (a step
+/// does not mix the two: the learners refuse one that does).
+pub fn classes(targets: &[Target]) -> Option<Vec<usize>> {
+    targets
+        .iter()
+        .map(|t| match *t {
+            Target::Class(k) => Some(k),
+            Target::Value(_) => None,
+        })
+        .collect()
+}
+
 /// Numerically stable softmax.
 pub fn softmax(o: &[f64], out: &mut Vec<f64>) {
     let m = o.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

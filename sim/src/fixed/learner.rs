@@ -184,14 +184,7 @@ impl Learner for FixedLearner {
         y.clear();
         let w: Vec<i64> = weights.iter().map(|&v| n.gain.quantize(v)).collect();
         let mut o = vec![0i32; b * c];
-        let classes: Option<Vec<usize>> = targets
-            .iter()
-            .map(|t| match *t {
-                Target::Class(k) => Some(k),
-                Target::Value(_) => None,
-            })
-            .collect();
-        match &classes {
+        match &crate::loss::classes(targets) {
             Some(labels) => self.step_classes(&x, labels, &w, learn, &mut o),
             None => {
                 for t in targets {
