@@ -186,55 +186,6 @@ fn train_on_the_rtl_equals_the_golden_model() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at most 64 streams"));
 }
 
-/// `fptt emulate` in the background: its pty path; killed when dropped.
-struct Emulator {
-    child: std::process::Child,
-    path: String,
-}
-
-impl Emulator {
-    fn start(more: &[&str]) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fptt"))
-            .arg("emulate")
-            .args(more)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("run fptt emulate");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the pty path");
-        Self { child, path: line.trim().to_string() }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[test]
-fn train_through_the_emulated_board_equals_the_golden_model() {
-    // the whole board link (frames, CONFIG, LOAD, STEP_BATCH, RESET_STATE, a commit) through a
-    // pseudo-terminal at the emulator's 3 Mbaud pacing: the golden model's numbers, bit for bit
-    let emu = Emulator::start(&[]);
-    let args = ["train", "--seq-len", "12", "--hidden", "8", "--batch", "3", "--sequences", "24"];
-    let more = ["--eval-sequences", "9", "--curve-points", "2", "--commit-average", "--json"];
-    let board = json(&fptt(&[&args[..], &["--port", &emu.path], &more[..]].concat()));
-    let fixed = json(&fptt(&[&args[..], &["--backend", "fixed"], &more[..]].concat()));
-    assert_eq!(board["backend"], "board");
-    assert_eq!(board["updates"], 8 * 12);
-    assert_eq!(board["eval_mse"], fixed["eval_mse"], "board {board}\nfixed {fixed}");
-    assert_eq!(board["curve"], fixed["curve"]);
-    drop(emu);
-    // a port with nothing behind it: a clear error, not a hang
-    let out = fptt(&["train", "--port", "/dev/fptt-no-such-port", "--hidden", "8", "--batch", "3"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("open serial port /dev/fptt-no-such-port"));
-}
-
 #[test]
 fn ports_lists_every_serial_port_as_json() {
     // no board here: the list may be empty or hold the machine's own UARTs, never an error

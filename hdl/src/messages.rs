@@ -82,7 +82,19 @@ pub struct StepIn {
     pub target: Vec<i32>,
     /// Step weights (gain format), B.
     pub weight: Vec<i32>,
+    /// A new learning rate (lr format code) from this step on.
+    pub lr: Option<i32>,
 }
+
+impl StepIn {
+    /// Bytes of one step in a STEP_BATCH body for (I, C, B), with or without a new lr.
+    pub fn body_bytes(inputs: usize, outputs: usize, streams: usize, lr: bool) -> usize {
+        1 + if lr { 4 } else { 0 } + streams * (inputs + outputs + 1) * 4
+    }
+}
+
+/// Bytes of a STEP_BATCH body before its steps: steps u16, outputs wanted u8.
+pub const STEP_BATCH_HEAD: usize = 3;
 
 /// STATUS's reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -95,6 +107,8 @@ pub struct StatusInfo {
     pub last_error: u8,
     /// Time steps run.
     pub steps: u32,
+    /// The configuration: I, H, C, B (zeros before the first CONFIG).
+    pub config: [u8; 4],
 }
 
 /// A request.
@@ -203,6 +217,7 @@ fn put_words(out: &mut Vec<u8>, words: &[i32]) {
 /// Step flags of STEP_BATCH.
 const LEARN: u8 = 1;
 const CLASSIFY: u8 = 2;
+const NEW_LR: u8 = 4;
 
 impl Request {
     /// The command.
@@ -241,7 +256,11 @@ impl Request {
                 b.extend((steps.len() as u16).to_le_bytes());
                 b.push(*outputs as u8);
                 for s in steps {
-                    b.push(if s.learn { LEARN } else { 0 } | if s.classify { CLASSIFY } else { 0 });
+                    let lr = if s.lr.is_some() { NEW_LR } else { 0 };
+                    b.push(if s.learn { LEARN } else { 0 } | if s.classify { CLASSIFY } else { 0 } | lr);
+                    if let Some(lr) = s.lr {
+                        b.extend(lr.to_le_bytes());
+                    }
                     let streams = s.weight.len();
                     let (i, c) = (s.x.len() / streams.max(1), s.target.len() / streams.max(1));
                     for k in 0..streams {
@@ -296,12 +315,17 @@ impl Request {
                 let mut steps = Vec::with_capacity(n as usize);
                 for _ in 0..n {
                     let flags = b.u8()?;
+                    if flags & !(LEARN | CLASSIFY | NEW_LR) != 0 {
+                        return Err(ErrorCode::OutOfRange);
+                    }
+                    let lr = if flags & NEW_LR != 0 { Some(b.i32()?) } else { None };
                     let mut s = StepIn {
                         learn: flags & LEARN != 0,
                         classify: flags & CLASSIFY != 0,
                         x: vec![],
                         target: vec![],
                         weight: vec![],
+                        lr,
                     };
                     for _ in 0..streams {
                         s.x.extend(b.words(i)?);
@@ -344,6 +368,7 @@ impl Reply {
                 b.extend(s.frames_refused.to_le_bytes());
                 b.push(s.last_error);
                 b.extend(s.steps.to_le_bytes());
+                b.extend(s.config);
             }
             Reply::ResetState | Reply::Config | Reply::CommitAverage | Reply::Error(..) => {}
         }
@@ -404,6 +429,7 @@ impl Reply {
                 frames_refused: b.u32()?,
                 last_error: b.u8()?,
                 steps: b.u32()?,
+                config: b.take::<4>()?,
             }),
         };
         b.end()?;

@@ -7,11 +7,20 @@
 //! payload is `[version, seq, command, body..]`; the CRC is CRC-16/IBM-3740 (CCITT-FALSE:
 //! polynomial 0x1021, initial 0xFFFF), cheap in hardware. A reply carries the request's `seq`
 //! and `command | 0x80`, or [`ERROR_REPLY`] with an [`ErrorCode`].
+//!
+//! Sequence rules (so that up to [`WINDOW`] frames can be in flight and a damaged one is sent
+//! again without running anything twice or out of order): INFO and STATUS are served whatever
+//! their seq and start the count (the next expected seq is theirs plus one, 255 is followed by
+//! 1: seq 0 is never sent, [`next_seq`]); any other frame
+//! runs only if its seq is the expected one. A frame repeating one of the last [`WINDOW`] seqs
+//! run is answered with the cached reply and runs nothing again (its reply was lost); any other
+//! seq is refused with [`ErrorCode::OutOfOrder`]. So after a damaged frame the device refuses
+//! everything until the host sends again from the damaged one, in order.
 
 use crc::{Crc, CRC_16_IBM_3740};
 
 /// Protocol version (payload byte 0).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// The frame delimiter.
 pub const DELIMITER: u8 = 0x00;
 /// Header bytes: version, seq, command.
@@ -26,6 +35,14 @@ pub const MAX_ENCODED: usize = {
     let raw = HEADER_BYTES + MAX_BODY + CRC_BYTES;
     raw + raw / 254 + 1
 };
+/// Frames a host may have in flight (sent, reply not yet received): the device receives one
+/// while it runs the other, and keeps the replies of the last `WINDOW` frames it ran.
+pub const WINDOW: usize = 2;
+/// The seq after `seq`. Seq 0 is never used: a damaged frame's error reply carries 0.
+pub fn next_seq(seq: u8) -> u8 {
+    seq.checked_add(1).unwrap_or(1)
+}
+
 /// A reply's command byte is the request's with this bit set.
 pub const REPLY_BIT: u8 = 0x80;
 /// The command byte of an error reply.
@@ -94,11 +111,13 @@ pub enum ErrorCode {
     OutOfRange = 0x07,
     /// More bytes than [`MAX_ENCODED`] before a delimiter.
     Overflow = 0x08,
+    /// Not the expected seq: a frame before it was lost (see the sequence rules).
+    OutOfOrder = 0x09,
 }
 
 impl ErrorCode {
     /// Every error code, in code order.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::Malformed,
         ErrorCode::Truncated,
         ErrorCode::BadCrc,
@@ -107,6 +126,7 @@ impl ErrorCode {
         ErrorCode::BadLength,
         ErrorCode::OutOfRange,
         ErrorCode::Overflow,
+        ErrorCode::OutOfOrder,
     ];
 
     /// What the code means, for the user.
@@ -120,6 +140,7 @@ impl ErrorCode {
             ErrorCode::BadLength => "body length wrong for the command",
             ErrorCode::OutOfRange => "index, size or value out of the device's range",
             ErrorCode::Overflow => "no delimiter within the longest frame",
+            ErrorCode::OutOfOrder => "not the expected seq: send again from the first frame not answered",
         }
     }
 }
@@ -222,12 +243,18 @@ pub const BODIES: [(Command, &str, &str); 8] = [
     ),
     (
         Command::StepBatch,
-        "steps u16, outputs wanted u8; per step: flags u8 (1 learn, 2 classify), per stream: x i32 x I, \
+        "steps u16, outputs wanted u8; per step: flags u8 (1 learn, 2 classify, 4 new learning rate), \
+         with flag 4 the lr code i32 (taking effect at this step), then per stream: x i32 x I, \
          target i32 x C (classify: the class in word 0), step weight i32",
         "per step, per stream: o i32 x C (when asked)",
     ),
     (Command::CommitAverage, "-", "-"),
-    (Command::Status, "-", "frames ok u32, frames refused u32, last error u8, steps run u32"),
+    (
+        Command::Status,
+        "-",
+        "frames ok u32, frames refused u32, last error u8, steps run u32, configured I, H, C, B u8 x 4 \
+         (zeros before CONFIG)",
+    ),
 ];
 
 /// PROTOCOL.md's generated tables.
@@ -241,6 +268,8 @@ pub fn markdown() -> String {
         ("CRC", format!("{CRC_BYTES} bytes, little-endian, CRC-16/IBM-3740 over the header and body")),
         ("largest body", format!("{MAX_BODY} bytes")),
         ("largest encoded frame", format!("{MAX_ENCODED} bytes before the delimiter")),
+        ("frames in flight", format!("at most {WINDOW}; replies cached for the last {WINDOW} frames run")),
+        ("seq", "1 to 255, then 1 again (0 is the seq of error replies to damaged frames); INFO and STATUS restart the count, any other frame must carry the next seq".to_string()),
         ("reply command", format!("the request's with bit 0x{REPLY_BIT:02X} set; error reply 0x{ERROR_REPLY:02X}")),
     ] {
         s.push_str(&format!("| {name} | {value} |\n"));

@@ -66,6 +66,10 @@ impl Learner for RtlLearner {
         self.shape
     }
 
+    fn param_words(&mut self) -> Option<FixedParams> {
+        Some(self.words())
+    }
+
     fn batch(&self) -> usize {
         self.batch
     }

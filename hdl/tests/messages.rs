@@ -24,6 +24,7 @@ fn requests(rng: &mut Rng, (i, c, b): (usize, usize, usize)) -> Vec<Request> {
         x: words(rng, b * i),
         target: words(rng, b * c),
         weight: words(rng, b),
+        lr: if learn { Some(rng.code(32) as i32) } else { None },
     };
     vec![
         Request::Info,
@@ -72,7 +73,16 @@ fn every_request_and_reply_round_trips() {
         (Command::StepBatch, Reply::StepBatch(words(&mut rng, 64))),
         (Command::StepBatch, Reply::StepBatch(vec![])),
         (Command::CommitAverage, Reply::CommitAverage),
-        (Command::Status, Reply::Status(StatusInfo { frames_ok: 5, frames_refused: 2, last_error: 3, steps: 1 << 30 })),
+        (
+            Command::Status,
+            Reply::Status(StatusInfo {
+                frames_ok: 5,
+                frames_refused: 2,
+                last_error: 3,
+                steps: 1 << 30,
+                config: [2, 64, 1, 16],
+            }),
+        ),
         (Command::Status, Reply::Error(ErrorCode::BadCrc, 17)),
     ];
     for (seq, (cmd, r)) in replies.into_iter().enumerate() {
@@ -93,13 +103,20 @@ fn bad_bodies_are_refused() {
     assert_eq!(Request::parse(&frame(Command::Info, vec![0]), None), Err(ErrorCode::BadLength));
     let steps = Request::StepBatch {
         outputs: true,
-        steps: vec![StepIn { learn: true, classify: false, x: vec![1, 2], target: vec![3], weight: vec![4] }],
+        steps: vec![StepIn { learn: true, classify: false, x: vec![1, 2], target: vec![3], weight: vec![4], lr: None }],
     };
     // before CONFIG the device has no dimensions; with the wrong ones the length is wrong
     assert_eq!(Request::parse(&steps.frame(2), None), Err(ErrorCode::OutOfRange));
     assert_eq!(Request::parse(&steps.frame(2), Some((2, 1, 2))), Err(ErrorCode::BadLength));
-    assert_eq!(Request::parse(&steps.frame(2), Some((2, 1, 1))), Ok(steps));
+    assert_eq!(Request::parse(&steps.frame(2), Some((2, 1, 1))), Ok(steps.clone()));
     assert_eq!(Request::parse(&Frame { seq: 0, command: 0x42, body: vec![] }, None), Err(ErrorCode::UnknownCommand));
+    // an unknown step flag
+    let mut body = steps.body();
+    body[3] |= 0x80;
+    assert_eq!(
+        Request::parse(&Frame { seq: 2, command: Command::StepBatch as u8, body }, Some((2, 1, 1))),
+        Err(ErrorCode::OutOfRange)
+    );
     // a reply to another command
     assert_eq!(Reply::parse(&Reply::Config.frame(0, Command::Config), Command::Load), Err(ErrorCode::UnknownCommand));
 }

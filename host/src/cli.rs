@@ -23,6 +23,9 @@ pub enum Backend {
     /// The accelerator's generated Verilog, compiled by Verilator (install verilator) and
     /// driven as a board is: at most 64 streams, `--lanes` weight lanes.
     Rtl,
+    /// A board over the link: `--port`, else the board found by its USB id, else a board
+    /// emulator (the golden model on a pseudo-terminal) started for the run.
+    Device,
 }
 
 impl Backend {
@@ -32,6 +35,7 @@ impl Backend {
             Backend::Float => "float",
             Backend::Fixed => "fixed",
             Backend::Rtl => "rtl",
+            Backend::Device => "device",
         }
     }
 
@@ -54,6 +58,7 @@ impl Backend {
                 let words = FixedParams::from_reals(&Numerics::DEFAULT, &params);
                 Box::new(RtlLearner::new(unit, shape, batch, &words, cfg))
             }
+            Backend::Device => anyhow::bail!("the device backend needs a link: see connect::connect"),
         })
     }
 }
@@ -106,6 +111,16 @@ pub struct FpttArgs {
 }
 
 impl FpttArgs {
+    /// The command line's defaults.
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            fptt: FpttArgs,
+        }
+        <Only as clap::Parser>::parse_from(["fptt"]).fptt
+    }
+
     /// Checked configuration.
     pub fn config(&self) -> anyhow::Result<FpttConfig> {
         anyhow::ensure!(self.lr > 0.0 && self.lr.is_finite(), "--lr must be a positive number");

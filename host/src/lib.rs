@@ -5,9 +5,12 @@
 
 pub mod bench;
 pub mod board;
+pub mod board_cmds;
 pub mod cli;
+pub mod connect;
 pub mod device;
 pub mod emulate;
 pub mod info;
+pub mod params;
 pub mod ports;
 pub mod train;

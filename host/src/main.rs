@@ -1,7 +1,7 @@
 //! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
 
 use clap::{Parser, Subcommand};
-use fptt_host::{bench, emulate, info, ports, train};
+use fptt_host::{bench, board_cmds, emulate, info, ports, train};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -31,6 +31,13 @@ enum Command {
     Protocol,
     /// Emulate a board on a pseudo-terminal (prints its path; serves until killed).
     Emulate(emulate::EmulateArgs),
+    /// Describe the device: limits, number formats, configuration, counters.
+    Info(board_cmds::InfoArgs),
+    /// Evaluate the parameters a device holds (or a parameter file) on held-out sequences.
+    Eval(board_cmds::EvalArgs),
+    /// Save a device's parameter state to a file, or load one into it.
+    #[command(subcommand)]
+    Params(board_cmds::ParamsCommand),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +66,24 @@ fn main() -> ExitCode {
             }
         }),
         Command::Emulate(args) => emulate::run(args),
+        Command::Info(args) => board_cmds::info(args).map(|r| {
+            if args.json {
+                println!("{}", serde_json::to_string(&r).expect("serialisable"));
+            } else {
+                board_cmds::print_info(&r);
+            }
+        }),
+        Command::Eval(args) => board_cmds::eval(args).map(|r| {
+            if args.json {
+                println!("{}", serde_json::to_string(&r).expect("serialisable"));
+            } else {
+                println!(
+                    "add task, T={}: held-out MSE {:.5} (chance {:.3}) over {} sequences on {}",
+                    r.seq_len, r.eval_mse, r.chance_mse, r.eval_sequences, r.device
+                );
+            }
+        }),
+        Command::Params(cmd) => board_cmds::params(cmd).map(|m| println!("{m}")),
         Command::Protocol => {
             print!("{}", fptt_hdl::protocol::markdown());
             Ok(())

@@ -1,7 +1,8 @@
 //! `fptt train`: online FPTT training on a task, then evaluation on held-out sequences.
 
 use crate::cli::{Backend, FpttArgs, StepWeightArg, TargetArg};
-use anyhow::{ensure, Result};
+use crate::connect::{connect, DeviceArgs};
+use anyhow::{ensure, Context, Result};
 use clap::{Args, ValueEnum};
 use fptt_sim::model::{init_params_with, InitOptions, Shape};
 use fptt_sim::tasks::{AddTask, ADD_TASK_CHANCE_MSE};
@@ -50,12 +51,9 @@ pub struct TrainArgs {
     /// Hidden LTC neurons H.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
-    /// Train on the board (or `fptt emulate`) at this serial port instead of a backend.
-    #[arg(long)]
-    pub port: Option<String>,
-    /// Baud rate of --port.
-    #[arg(long, default_value_t = 3_000_000)]
-    pub baud: u32,
+    /// The device of `--backend device` (`--port` alone implies it).
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Weight lanes L of the RTL (backend rtl: 1, 2, 4, 8, 16 or 32).
     #[arg(long, default_value_t = 16)]
     pub lanes: usize,
@@ -95,6 +93,10 @@ pub struct TrainArgs {
     /// Initialisation: the project's (slow readout, boosted marker input) or plain uniform.
     #[arg(long, value_enum, default_value_t = InitArg::Project)]
     pub init: InitArg,
+    /// After training, save the parameter state (W, W-bar, lambda, moments: fixed, rtl and
+    /// device backends) to this safetensors file.
+    #[arg(long)]
+    pub save: Option<std::path::PathBuf>,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     pub json: bool,
@@ -107,6 +109,9 @@ pub struct TrainSummary {
     pub task: &'static str,
     /// Backend name.
     pub backend: &'static str,
+    /// What served `--backend device` (a board's port, or the emulator started for the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     /// T.
     pub seq_len: usize,
     /// H.
@@ -162,12 +167,16 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
         InitArg::Plain => InitOptions::plain(),
     };
     let params = init_params_with(shape, args.seed, &init);
-    let mut learner: Box<dyn fptt_sim::learner::Learner> = match &args.port {
-        Some(port) => {
-            let board = crate::board::Board::open(port, args.baud)?;
-            Box::new(crate::board::BoardLearner::new(board, shape, args.batch, &params, cfg)?)
+    let backend = if args.device.port.is_some() { Backend::Device } else { args.backend };
+    let mut emulator = None;
+    let mut device = None;
+    let mut learner: Box<dyn fptt_sim::learner::Learner> = match backend {
+        Backend::Device => {
+            let c = connect(&args.device)?;
+            (emulator, device) = (c.emulator, Some(c.description));
+            Box::new(crate::board::BoardLearner::new(c.board, shape, args.batch, &params, cfg)?)
         }
-        None => args.backend.learner(shape, args.batch, params, cfg, args.lanes)?,
+        _ => backend.learner(shape, args.batch, params, cfg, args.lanes)?,
     };
     let total = plan.sequences.div_ceil(args.batch) * args.batch;
     let bar = ProgressBar::new(total as u64);
@@ -184,9 +193,22 @@ pub fn run(args: &TrainArgs) -> Result<TrainSummary> {
     };
     let report = train_add(learner.as_mut(), &task, &plan, &mut on_progress);
     bar.finish_and_clear();
+    if let Some(fault) = learner.fault() {
+        anyhow::bail!("training stopped: {fault}");
+    }
+    if let Some(path) = &args.save {
+        let words = learner.param_words().context("--save: the float backend has no fixed-point state to save")?;
+        if let Some(fault) = learner.fault() {
+            anyhow::bail!("--save: {fault}");
+        }
+        crate::params::save(path, shape, &words)?;
+    }
+    drop(learner);
+    drop(emulator);
     Ok(TrainSummary {
         task: "add",
-        backend: if args.port.is_some() { "board" } else { args.backend.name() },
+        backend: backend.name(),
+        device,
         seq_len: args.seq_len,
         hidden: args.hidden,
         batch: args.batch,
@@ -221,4 +243,7 @@ pub fn print_text(s: &TrainSummary) {
         println!("  after {:>7} sequences: held-out MSE {:.5}", p.sequences, p.eval_mse);
     }
     println!("held-out MSE {:.5} (chance {:.3})", s.eval_mse, s.chance_mse);
+    if let Some(d) = &s.device {
+        println!("device: {d}");
+    }
 }

@@ -26,6 +26,61 @@ pub trait Learner {
     fn params(&mut self) -> Vec<f64>;
     /// Set the learning rate used by the following updates (schedules are the host's job).
     fn set_lr(&mut self, lr: f64);
+
+    /// Every parameter-state word (W, W-bar, lambda, optimiser moments) of a fixed-point
+    /// learner (golden model, RTL, board); None for the float model.
+    fn param_words(&mut self) -> Option<crate::fixed::update::FixedParams> {
+        None
+    }
+
+    /// Why the learner stopped computing, if it did: a board whose link failed answers every
+    /// later call with zeros and reports the failure here. The training loop stops on it.
+    fn fault(&self) -> Option<String> {
+        None
+    }
+
+    /// Runs T time steps of all B streams at once (a board streams them with several frames in
+    /// flight): the same as `set_lr` (where `steps.lrs[t]` is given) and `step` for t = 0..T.
+    /// Writes the readouts into `outputs` (T x B x C); returns the sum of the step losses.
+    fn run_steps(&mut self, steps: &Steps, outputs: &mut [f64]) -> f64 {
+        let (b, i, c) = (self.batch(), self.shape().inputs, self.shape().outputs);
+        let mut loss = 0.0;
+        for t in 0..steps.len(b) {
+            if let Some(lr) = steps.lrs.get(t).copied().flatten() {
+                self.set_lr(lr);
+            }
+            loss += self.step(
+                &steps.inputs[t * b * i..(t + 1) * b * i],
+                &steps.targets[t * b..(t + 1) * b],
+                &steps.weights[t * b..(t + 1) * b],
+                steps.learn,
+                &mut outputs[t * b * c..(t + 1) * b * c],
+            );
+        }
+        loss
+    }
+}
+
+/// T time steps of B streams, handed to [`Learner::run_steps`] at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Steps<'a> {
+    /// Inputs, T x B x I.
+    pub inputs: &'a [f64],
+    /// Targets, T x B.
+    pub targets: &'a [Target<'a>],
+    /// Step weights, T x B.
+    pub weights: &'a [f64],
+    /// A new learning rate before step t, T entries (or empty: none).
+    pub lrs: &'a [Option<f64>],
+    /// Make an update at every step.
+    pub learn: bool,
+}
+
+impl Steps<'_> {
+    /// T, for B streams.
+    pub fn len(&self, streams: usize) -> usize {
+        self.weights.len() / streams
+    }
 }
 
 /// The float reference model as a [`Learner`].

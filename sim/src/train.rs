@@ -1,7 +1,7 @@
 //! The online training loop: B sequences at a time in lockstep, one FPTT update per time step,
 //! judged on held-out sequences with frozen weights.
 
-use crate::learner::Learner;
+use crate::learner::{Learner, Steps};
 use crate::loss::Target;
 use crate::rng::SplitMix64;
 use crate::tasks::{AddTask, Sequence};
@@ -156,16 +156,17 @@ pub fn eval_set(task: &AddTask, plan: &TrainPlan) -> Vec<Sequence> {
 /// Run B sequences through the learner in lockstep from the initial state. Returns the squared
 /// error of each sequence's last output against its last target.
 fn run_batch(learner: &mut dyn Learner, seqs: &[&Sequence], learn: bool, weight: StepWeight) -> Vec<f64> {
-    run_batch_scheduled(learner, seqs, learn, weight, &mut |_| {})
+    run_batch_scheduled(learner, seqs, learn, weight, &mut |_| None)
 }
 
-/// [`run_batch`] calling `before_step(t)` before every step (the learning-rate schedule).
+/// [`run_batch`] with a new learning rate before step t where `lr_at(t)` gives one (the
+/// schedule). The whole sequence goes to the learner at once ([`Learner::run_steps`]).
 fn run_batch_scheduled(
     learner: &mut dyn Learner,
     seqs: &[&Sequence],
     learn: bool,
     weight: StepWeight,
-    before_step: &mut dyn FnMut(&mut dyn Learner),
+    lr_at: &mut dyn FnMut(usize) -> Option<f64>,
 ) -> Vec<f64> {
     let shape = learner.shape();
     let (ni, c) = (shape.inputs, shape.outputs);
@@ -174,23 +175,24 @@ fn run_batch_scheduled(
     let len = seqs[0].len();
     assert!(seqs.iter().all(|s| s.len() == len), "lockstep streams need equal lengths");
     learner.reset_state();
-    let mut inputs = vec![0.0; b * ni];
-    let mut outputs = vec![0.0; b * c];
-    let mut weights = vec![0.0; b];
+    let mut inputs = Vec::with_capacity(len * b * ni);
+    let mut weights = Vec::with_capacity(len * b);
+    let mut targets = Vec::with_capacity(len * b);
     for t in 0..len {
-        for (k, s) in seqs.iter().enumerate() {
-            inputs[k * ni..(k + 1) * ni].copy_from_slice(&s.inputs[t * ni..(t + 1) * ni]);
-            weights[k] = if s.has_loss[t] { weight.at(s, t, c) } else { 0.0 };
+        for s in seqs {
+            inputs.extend_from_slice(&s.inputs[t * ni..(t + 1) * ni]);
+            weights.push(if s.has_loss[t] { weight.at(s, t, c) } else { 0.0 });
+            targets.push(Target::Value(&s.targets[t * c..(t + 1) * c]));
         }
-        let targets: Vec<Target> = seqs.iter().map(|s| Target::Value(&s.targets[t * c..(t + 1) * c])).collect();
-        before_step(learner);
-        learner.step(&inputs, &targets, &weights, learn, &mut outputs);
     }
+    let lrs: Vec<Option<f64>> = (0..len).map(lr_at).collect();
+    let steps = Steps { inputs: &inputs, targets: &targets, weights: &weights, lrs: &lrs, learn };
+    let mut outputs = vec![0.0; len * b * c];
+    learner.run_steps(&steps, &mut outputs);
+    let last = &outputs[(len - 1) * b * c..];
     seqs.iter()
         .enumerate()
-        .map(|(k, s)| {
-            (0..c).map(|j| (outputs[k * c + j] - s.targets[(len - 1) * c + j]).powi(2)).sum::<f64>() / c as f64
-        })
+        .map(|(k, s)| (0..c).map(|j| (last[k * c + j] - s.targets[(len - 1) * c + j]).powi(2)).sum::<f64>() / c as f64)
         .collect()
 }
 
@@ -227,11 +229,10 @@ pub fn train_add(
         let refs: Vec<&Sequence> = seqs.iter().collect();
         let start = Instant::now();
         let total_updates = (rounds * task.seq_len) as u64;
-        run_batch_scheduled(learner, &refs, true, plan.step_weight, &mut |l| {
-            if let Some(lr) = plan.lr_schedule.at(updates, total_updates) {
-                l.set_lr(lr);
-            }
+        run_batch_scheduled(learner, &refs, true, plan.step_weight, &mut |_| {
+            let lr = plan.lr_schedule.at(updates, total_updates);
             updates += 1;
+            lr
         });
         train_seconds += start.elapsed().as_secs_f64();
         let done = (r + 1) * b;
@@ -242,6 +243,9 @@ pub fn train_add(
             eval_mse = Some(mse);
         }
         progress(Progress { sequences: done, total: rounds * b, eval_mse });
+        if learner.fault().is_some() {
+            break;
+        }
     }
     if plan.commit_average {
         learner.commit_average();

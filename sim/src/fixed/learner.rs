@@ -219,6 +219,10 @@ impl Learner for FixedLearner {
         self.params.w.iter().map(|&w| self.kernel.n.weight.real(w as i64)).collect()
     }
 
+    fn param_words(&mut self) -> Option<FixedParams> {
+        Some(self.params.clone())
+    }
+
     fn set_lr(&mut self, lr: f64) {
         self.consts.lr = self.kernel.n.lr.quantize(lr);
     }
