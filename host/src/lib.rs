@@ -11,3 +11,4 @@ pub mod emulate;
 pub mod info;
 pub mod ports;
 pub mod train;
+pub mod usb;
