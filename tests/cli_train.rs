@@ -187,15 +187,23 @@ fn train_on_the_rtl_equals_the_golden_model() {
 }
 
 #[test]
-fn ports_lists_every_serial_port_as_json() {
-    // no board here: the list may be empty or hold the machine's own UARTs, never an error
+fn ports_lists_every_serial_port_and_usb_board_as_json() {
+    // no board here: the lists may be empty or hold the machine's own UARTs, never an error;
+    // without a USB bus (CI) usb_error says why
     let v = json(&fptt(&["ports", "--json"]));
-    let ports = v.as_array().expect("a JSON array");
-    for p in ports {
+    for p in v["ports"].as_array().expect("a ports array") {
         assert!(p["path"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
         assert!(["usb", "pci", "bluetooth", "unknown"].contains(&p["kind"].as_str().unwrap()), "{p}");
     }
+    for b in v["boards"].as_array().expect("a boards array") {
+        assert!(["0403:6015", "0403:6010"].contains(&b["usb_id"].as_str().unwrap()), "{b}");
+    }
+    if let Some(e) = v.get("usb_error") {
+        assert!(e.as_str().unwrap().starts_with("no USB bus to search for boards: "), "{e}");
+    }
     let out = fptt(&["ports"]);
     assert!(out.status.success());
-    assert!(!out.stdout.is_empty());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("USB not searched: ") || text.contains("on USB"), "{text}");
+    assert!(out.stderr.is_empty(), "nothing on stderr: {}", String::from_utf8_lossy(&out.stderr));
 }

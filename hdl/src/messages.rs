@@ -312,7 +312,7 @@ impl Request {
             Command::StepBatch => {
                 let (i, c, streams) = dims.ok_or(ErrorCode::OutOfRange)?;
                 let (n, outputs) = (b.u16()?, b.u8()? != 0);
-                let mut steps = Vec::with_capacity(n as usize);
+                let mut steps = Vec::with_capacity((n as usize).min(b.0.len()));
                 for _ in 0..n {
                     let flags = b.u8()?;
                     if flags & !(LEARN | CLASSIFY | NEW_LR) != 0 {

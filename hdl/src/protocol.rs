@@ -170,7 +170,8 @@ pub fn encode(frame: &Frame) -> Vec<u8> {
 }
 
 /// A streaming frame decoder: feed it bytes as they arrive; every delimiter ends a frame,
-/// good or refused. Nothing a refused frame carried is returned.
+/// good or refused. Nothing a refused frame carried is returned, and no frame it returns has
+/// a body longer than [`MAX_BODY`].
 #[derive(Debug, Default)]
 pub struct Decoder {
     buf: Vec<u8>,
@@ -212,6 +213,10 @@ fn decode_chunk(chunk: &[u8]) -> Result<Frame, ErrorCode> {
     let raw = cobs::decode_vec(chunk).map_err(|_| ErrorCode::Malformed)?;
     if raw.len() < HEADER_BYTES + CRC_BYTES {
         return Err(ErrorCode::Truncated);
+    }
+    // zeros cost COBS nothing, so an encoding within MAX_ENCODED can carry a longer body
+    if raw.len() > HEADER_BYTES + MAX_BODY + CRC_BYTES {
+        return Err(ErrorCode::BadLength);
     }
     let (payload, crc) = raw.split_at(raw.len() - CRC_BYTES);
     if CRC16.checksum(payload).to_le_bytes() != crc {

@@ -14,3 +14,4 @@ pub mod info;
 pub mod params;
 pub mod ports;
 pub mod train;
+pub mod usb;

@@ -21,9 +21,9 @@ enum Command {
     Numerics(info::NumericsArgs),
     /// On-chip memory a network needs, and which ECP5 parts hold it.
     Budget(info::BudgetArgs),
-    /// List the serial ports and the boards behind them.
+    /// List the serial ports, and the boards found on USB with their port.
     Ports {
-        /// Print a JSON array on stdout.
+        /// Print a JSON object on stdout: ports, boards, usb_error.
         #[arg(long)]
         json: bool,
     },
@@ -58,11 +58,11 @@ fn main() -> ExitCode {
             }
         }),
         Command::Numerics(args) => info::numerics(args),
-        Command::Ports { json } => ports::list().map(|p| {
+        Command::Ports { json } => ports::report().map(|r| {
             if *json {
-                println!("{}", serde_json::to_string(&p).expect("serialisable"));
+                println!("{}", serde_json::to_string(&r).expect("serialisable"));
             } else {
-                ports::print_text(&p);
+                print!("{}", ports::text(&r));
             }
         }),
         Command::Emulate(args) => emulate::run(args),
