@@ -117,3 +117,15 @@ fn a_device_that_dies_or_never_answers_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("open serial port /dev/fptt-no-such-port"));
 }
+
+#[test]
+fn the_link_benchmark_reports_its_load() {
+    let v =
+        json(&fptt(&["bench", "--backend", "device", "--hidden", "8", "--batch", "4", "--seconds", "0.3", "--json"]));
+    assert_eq!(v["backend"], "device");
+    let link = &v["link"];
+    assert!(link["bytes_out"].as_u64().unwrap() > 0 && link["bytes_in"].as_u64().unwrap() > 0, "{v}");
+    let busy = link["busy"].as_f64().unwrap();
+    assert!(busy > 0.0 && busy <= 1.05, "busy {busy}");
+    assert_eq!(link["resent"], 0);
+}

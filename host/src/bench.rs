@@ -1,7 +1,9 @@
 //! `fptt bench`: steps per second of a backend, on random weights and inputs.
 
+use crate::board::BoardLearner;
 use crate::cli::verilator_dir;
 use crate::cli::{Backend, FpttArgs};
+use crate::connect::{connect, DeviceArgs};
 use anyhow::{anyhow, ensure, Result};
 use clap::{Args, ValueEnum};
 use fptt_hdl::forward::{ideal_step_cycles, ideal_train_step_cycles, rd};
@@ -9,6 +11,7 @@ use fptt_hdl::forward_sim::{forward_driver, ForwardDriver};
 use fptt_hdl::verify::on_big_stack;
 use fptt_hdl::verilator_driver::verilator_driver;
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
+use fptt_sim::learner::{Learner, Steps};
 use fptt_sim::loss::Target;
 use fptt_sim::model::{init_params, Shape};
 use fptt_sim::rng::SplitMix64;
@@ -33,6 +36,9 @@ pub enum BenchBackend {
     Fixed,
     /// The RTL in rust-hdl's cycle-accurate simulator: cycles per step.
     Rtl,
+    /// A board over the link (`--port`, a board found by USB id, or an emulator started for
+    /// the run, paced at `--baud`): steps/s and how busy the link is kept.
+    Device,
 }
 
 /// Which simulator runs the RTL.
@@ -83,6 +89,9 @@ pub struct BenchArgs {
     /// FPTT hyper-parameters.
     #[command(flatten)]
     pub fptt: FpttArgs,
+    /// The device (backend device).
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -121,6 +130,26 @@ pub struct BenchSummary {
     /// RTL: steps/s at [`RTL_REPORT_MHZ`] (steps_per_sec is the simulator's speed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps_per_sec_at_100mhz: Option<f64>,
+    /// Device: the link's load, [`LinkLoad`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkLoad>,
+}
+
+/// How busy `fptt bench --backend device` kept the link.
+#[derive(Debug, Serialize)]
+pub struct LinkLoad {
+    /// What answered.
+    pub device: String,
+    /// Line rate (10 bits a byte).
+    pub baud: u32,
+    /// Bytes sent to the device.
+    pub bytes_out: u64,
+    /// Bytes received from it.
+    pub bytes_in: u64,
+    /// Frames sent again.
+    pub resent: u64,
+    /// Line time of the busier direction over the wall time (1.0: never idle).
+    pub busy: f64,
 }
 
 /// Run `fptt bench`.
@@ -132,6 +161,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
         BenchBackend::Float => Backend::Float,
         BenchBackend::Fixed => Backend::Fixed,
         BenchBackend::Rtl => return run_rtl(args, shape),
+        BenchBackend::Device => return run_device(args, shape),
     };
     let cfg = args.fptt.config()?;
     let mut learner = backend.learner(shape, args.batch, init_params(shape, 1), cfg, args.lanes)?;
@@ -174,6 +204,63 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
         cycles_per_step: None,
         ideal_cycles_per_step: None,
         steps_per_sec_at_100mhz: None,
+        link: None,
+    })
+}
+
+/// `fptt bench --backend device`: STEP_BATCH streaming of random inputs and targets, blocks of
+/// 64 steps (as a training loop hands them over), against the device's pacing.
+fn run_device(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
+    let c = connect(&args.device)?;
+    let description = c.description.clone();
+    let _emulator = c.emulator;
+    let mut learner = BoardLearner::new(c.board, shape, args.batch, &init_params(shape, 1), args.fptt.config()?)?;
+    let (b, learn) = (args.batch, args.mode == Mode::Train);
+    let mut rng = SplitMix64::new(2);
+    let block = 64;
+    let inputs: Vec<f64> = (0..block * b * shape.inputs).map(|_| rng.uniform()).collect();
+    let y: Vec<f64> = (0..block * b * shape.outputs).map(|_| rng.uniform()).collect();
+    let targets: Vec<Target> = y.chunks(shape.outputs).map(Target::Value).collect();
+    let weights = vec![1.0; block * b];
+    let steps = Steps { inputs: &inputs, targets: &targets, weights: &weights, lrs: &[], learn };
+    let mut outputs = vec![0.0; block * b * shape.outputs];
+    let before = learner.board().stats();
+    let start = Instant::now();
+    let mut done = 0u64;
+    while done == 0 || start.elapsed().as_secs_f64() < args.seconds {
+        learner.run_steps(&steps, &mut outputs);
+        if let Some(fault) = learner.fault() {
+            anyhow::bail!("benchmark stopped: {fault}");
+        }
+        done += block as u64;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let after = learner.board().stats();
+    let (out, inn) = (after.bytes_out - before.bytes_out, after.bytes_in - before.bytes_in);
+    let baud = args.device.baud;
+    let steps_per_sec = done as f64 / secs;
+    Ok(BenchSummary {
+        backend: "device",
+        mode: if learn { "train" } else { "infer" },
+        inputs: args.inputs,
+        hidden: args.hidden,
+        outputs: args.outputs,
+        batch: b,
+        steps: done,
+        steps_per_sec,
+        sample_steps_per_sec: steps_per_sec * b as f64,
+        lanes: None,
+        cycles_per_step: None,
+        ideal_cycles_per_step: None,
+        steps_per_sec_at_100mhz: None,
+        link: Some(LinkLoad {
+            device: description,
+            baud,
+            bytes_out: out,
+            bytes_in: inn,
+            resent: after.resent - before.resent,
+            busy: out.max(inn) as f64 * 10.0 / baud as f64 / secs,
+        }),
     })
 }
 
@@ -261,6 +348,7 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
         cycles_per_step: Some(per_step),
         ideal_cycles_per_step: Some(ideal),
         steps_per_sec_at_100mhz: Some(RTL_REPORT_MHZ * 1e6 / per_step as f64),
+        link: None,
     })
 }
 
@@ -287,4 +375,15 @@ pub fn print_text(s: &BenchSummary) {
         "{} {} I={} H={} C={} B={}: {:.0} steps/s ({:.0} sample-steps/s, {} steps)",
         s.backend, s.mode, s.inputs, s.hidden, s.outputs, s.batch, s.steps_per_sec, s.sample_steps_per_sec, s.steps
     );
+    if let Some(l) = &s.link {
+        println!(
+            "  link at {} baud: {:.1} % busy ({} bytes out, {} in, {} frames sent again) on {}",
+            l.baud,
+            100.0 * l.busy,
+            l.bytes_out,
+            l.bytes_in,
+            l.resent,
+            l.device
+        );
+    }
 }
