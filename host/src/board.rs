@@ -117,12 +117,10 @@ impl Board {
         self.in_flight.len()
     }
 
-    /// Sends `req` and returns its reply (after the replies to any frames in flight before it,
-    /// which are dropped: use [`Board::send`] and [`Board::receive`] to keep them).
+    /// Sends `req` and returns its reply; no other frame may be in flight (streaming uses
+    /// [`Board::send`] and [`Board::receive`]).
     pub fn call(&mut self, req: &Request) -> Result<Reply> {
-        while !self.in_flight.is_empty() {
-            self.receive()?;
-        }
+        assert!(self.in_flight.is_empty(), "call with frames in flight: receive their replies first");
         self.send(req)?;
         self.receive()
     }
