@@ -135,6 +135,29 @@ pub struct BenchSummary {
     pub link: Option<LinkLoad>,
 }
 
+impl BenchSummary {
+    /// `steps` measured in `secs` on `backend`, nothing else.
+    fn measured(args: &BenchArgs, backend: &'static str, steps: u64, secs: f64) -> Self {
+        let steps_per_sec = steps as f64 / secs;
+        BenchSummary {
+            backend,
+            mode: if args.mode == Mode::Train { "train" } else { "infer" },
+            inputs: args.inputs,
+            hidden: args.hidden,
+            outputs: args.outputs,
+            batch: args.batch,
+            steps,
+            steps_per_sec,
+            sample_steps_per_sec: steps_per_sec * args.batch as f64,
+            lanes: None,
+            cycles_per_step: None,
+            ideal_cycles_per_step: None,
+            steps_per_sec_at_100mhz: None,
+            link: None,
+        }
+    }
+}
+
 /// How busy `fptt bench --backend device` kept the link.
 #[derive(Debug, Serialize)]
 pub struct LinkLoad {
@@ -189,23 +212,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let steps_per_sec = steps as f64 / secs;
-    Ok(BenchSummary {
-        backend: backend.name(),
-        mode: if learn { "train" } else { "infer" },
-        inputs: args.inputs,
-        hidden: args.hidden,
-        outputs: args.outputs,
-        batch: b,
-        steps,
-        steps_per_sec,
-        sample_steps_per_sec: steps_per_sec * b as f64,
-        lanes: None,
-        cycles_per_step: None,
-        ideal_cycles_per_step: None,
-        steps_per_sec_at_100mhz: None,
-        link: None,
-    })
+    Ok(BenchSummary::measured(args, backend.name(), steps, secs))
 }
 
 /// `fptt bench --backend device`: STEP_BATCH streaming of random inputs and targets, blocks of
@@ -238,21 +245,7 @@ fn run_device(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
     let after = learner.board().stats();
     let (out, inn) = (after.bytes_out - before.bytes_out, after.bytes_in - before.bytes_in);
     let baud = args.device.baud;
-    let steps_per_sec = done as f64 / secs;
     Ok(BenchSummary {
-        backend: "device",
-        mode: if learn { "train" } else { "infer" },
-        inputs: args.inputs,
-        hidden: args.hidden,
-        outputs: args.outputs,
-        batch: b,
-        steps: done,
-        steps_per_sec,
-        sample_steps_per_sec: steps_per_sec * b as f64,
-        lanes: None,
-        cycles_per_step: None,
-        ideal_cycles_per_step: None,
-        steps_per_sec_at_100mhz: None,
         link: Some(LinkLoad {
             device: description,
             baud,
@@ -261,6 +254,7 @@ fn run_device(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
             resent: after.resent - before.resent,
             busy: out.max(inn) as f64 * 10.0 / baud as f64 / secs,
         }),
+        ..BenchSummary::measured(args, "device", done, secs)
     })
 }
 
