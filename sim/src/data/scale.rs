@@ -29,7 +29,7 @@ pub fn pixel(p: u8) -> f64 {
 pub enum Scaling {
     /// Pixels p in 0..=255 as p / 255, in [0, 1].
     Pixels,
-    /// Per channel c: (x - mean[c]) / std[c], then clipped to [lo, hi].
+    /// Per channel c: `(x - mean[c]) / std[c]`, then clipped to `[lo, hi]`.
     Standardised {
         /// Per-channel mean of the train set.
         mean: Vec<f64>,
