@@ -5,8 +5,10 @@
 //! - [`fixed`]: the bit-exact fixed-point golden model of the accelerator;
 //! - [`fptt`]: the FPTT parameter update (SGD or Adamax);
 //! - [`learner`]: the interface every backend offers the training loop;
-//! - [`tasks`] and [`train`]: the add task and the online training loop.
+//! - [`tasks`] and [`train`]: the add task and the online training loop;
+//! - [`data`]: loaders of the real datasets (Fashion-MNIST, MNIST, JapaneseVowels).
 
+pub mod data;
 pub mod fixed;
 pub mod float;
 pub mod fptt;
