@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod board;
 pub mod board_cmds;
+pub mod boards;
 pub mod cli;
 pub mod connect;
 pub mod device;

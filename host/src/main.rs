@@ -1,7 +1,7 @@
 //! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
 
 use clap::{Parser, Subcommand};
-use fptt_host::{bench, board_cmds, emulate, info, ports, train};
+use fptt_host::{bench, board_cmds, boards, emulate, info, ports, train};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -29,6 +29,8 @@ enum Command {
     },
     /// Print the board link's framing and command map (the tables of PROTOCOL.md).
     Protocol,
+    /// Print the supported boards and the top level's ports (the tables of constraints/README.md).
+    Boards,
     /// Emulate a board on a pseudo-terminal (prints its path; serves until killed).
     Emulate(emulate::EmulateArgs),
     /// Describe the device: limits, number formats, configuration, counters.
@@ -86,6 +88,10 @@ fn main() -> ExitCode {
         Command::Params(cmd) => board_cmds::params(cmd).map(|m| println!("{m}")),
         Command::Protocol => {
             print!("{}", fptt_hdl::protocol::markdown());
+            Ok(())
+        }
+        Command::Boards => {
+            print!("{}", boards::markdown());
             Ok(())
         }
         Command::Budget(args) => info::run_budget(args).map(|b| {
