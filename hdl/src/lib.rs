@@ -29,7 +29,11 @@
 //!   of every parameter word, bit-exact with `FixedLearner`, a commit of the average and a
 //!   reset of the state; [`forward_sim`] drives it as a host does (in rust-hdl's simulator, or
 //!   its generated Verilog in Verilator through [`verilator_driver`]), and [`rtl_learner`]
-//!   puts it behind the training loop's `Learner` interface (`fptt train --backend rtl`).
+//!   puts it behind the training loop's `Learner` interface (`fptt train --backend rtl`);
+//! - [`uart`]: the board link's byte layer, an 8N1 receiver ([`uart::UartRx`]: two-flop
+//!   synchroniser, mid-bit sampling, glitch rejection, framing errors) and transmitter
+//!   ([`uart::UartTx`]), the bit period a divisor of the clock fixed per instance, with
+//!   cycle-exact Rust models.
 //!
 //! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
 //!
@@ -63,6 +67,7 @@ pub mod shift_up;
 pub mod sigmoid_rom;
 pub mod softmax_error;
 pub mod surrogate_rom;
+pub mod uart;
 pub mod verify;
 pub mod verilator_driver;
 pub mod widen;

@@ -21,6 +21,7 @@ use fptt_hdl::shift_up::ShiftUp;
 use fptt_hdl::sigmoid_rom::SigmoidRom;
 use fptt_hdl::softmax_error::SoftmaxError;
 use fptt_hdl::surrogate_rom::SurrogateRom;
+use fptt_hdl::uart::{UartRx, UartTx, MIN_DIVISOR};
 use fptt_hdl::verify::{on_big_stack, verilog_of};
 use fptt_hdl::widen::Widen;
 use fptt_sim::fixed::Numerics;
@@ -70,6 +71,10 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("adamax_ratio", verilog_of(AdamaxRatio::with(Numerics::DEFAULT))),
         ("param_update", verilog_of(ParamUpdate::new())),
         ("grad_mac", verilog_of(GradMac::default())),
+        ("uart_rx", verilog_of(UartRx::new(25_000_000, 115_200))),
+        ("uart_tx", verilog_of(UartTx::new(25_000_000, 115_200))),
+        ("uart_rx_min", verilog_of(UartRx::with_divisor(MIN_DIVISOR))),
+        ("uart_tx_min", verilog_of(UartTx::with_divisor(MIN_DIVISOR))),
         ("forward_step", forward_step_verilog()),
     ]
 }
