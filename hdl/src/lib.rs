@@ -33,7 +33,10 @@
 //! - [`uart`]: the board link's byte layer, an 8N1 receiver ([`uart::UartRx`]: two-flop
 //!   synchroniser, mid-bit sampling, glitch rejection, framing errors) and transmitter
 //!   ([`uart::UartTx`]), the bit period a divisor of the clock fixed per instance, with
-//!   cycle-exact Rust models.
+//!   cycle-exact Rust models;
+//! - [`frame_rx`]: the frame receiver behind it, COBS decoding on the fly, CRC-16 of the
+//!   payload ([`frame_rx::Crc16`]), the payload written byte by byte into a buffer and at each
+//!   delimiter the verdict of `protocol::Decoder` (OK or its error code).
 //!
 //! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
 //!
@@ -50,6 +53,7 @@ pub mod backward_neuron;
 pub mod exp_rom;
 pub mod forward;
 pub mod forward_sim;
+pub mod frame_rx;
 pub mod grad_mac;
 pub mod lane;
 pub mod lint;

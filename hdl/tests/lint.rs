@@ -8,6 +8,7 @@ use fptt_hdl::adamax_ratio::{AdamaxRatio, Normalize, RoundShift};
 use fptt_hdl::backward_neuron::BackwardNeuron;
 use fptt_hdl::exp_rom::ExpRom;
 use fptt_hdl::forward::ForwardStep;
+use fptt_hdl::frame_rx::{Crc16, FrameRx};
 use fptt_hdl::grad_mac::GradMac;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
 use fptt_hdl::mac::Mac;
@@ -54,6 +55,7 @@ fn leaf_blocks() -> Vec<(&'static str, String)> {
         ("shift_sum_1", verilog_of(ShiftSum::<27, 27, 1, 28>::new([Term::add(0), Term::sub(0), Term::add(0)]))),
         ("normalize", verilog_of(Normalize::default())),
         ("round_shift", verilog_of(RoundShift::default())),
+        ("crc16", verilog_of(Crc16::default())),
     ]
 }
 
@@ -75,6 +77,7 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("uart_tx", verilog_of(UartTx::new(25_000_000, 115_200))),
         ("uart_rx_min", verilog_of(UartRx::with_divisor(MIN_DIVISOR))),
         ("uart_tx_min", verilog_of(UartTx::with_divisor(MIN_DIVISOR))),
+        ("frame_rx", verilog_of(FrameRx::new())),
         ("forward_step", forward_step_verilog()),
     ]
 }
