@@ -63,7 +63,13 @@ fn stream(n: usize, rng: &mut Rng) -> Vec<u8> {
     for i in 0..n {
         match i % 12 {
             // good frames
-            0..=3 => s.extend(encode(&any_good(rng))),
+            0..=2 => s.extend(encode(&any_good(rng))),
+            // good frames with long runs without zeros (COBS runs of 254, code 0xFF)
+            3 => {
+                let len = rng.range(200, 1100) as usize;
+                let body = (0..len).map(|_| rng.range(1, 255) as u8).collect();
+                s.extend(encode(&Frame { seq: rng.next_u64() as u8, command: 6, body }));
+            }
             // bit flips in the encoded bytes (a flip to zero splits the frame)
             4 => {
                 let mut f = encode(&any_good(rng));
