@@ -29,7 +29,14 @@
 //!   of every parameter word, bit-exact with `FixedLearner`, a commit of the average and a
 //!   reset of the state; [`forward_sim`] drives it as a host does (in rust-hdl's simulator, or
 //!   its generated Verilog in Verilator through [`verilator_driver`]), and [`rtl_learner`]
-//!   puts it behind the training loop's `Learner` interface (`fptt train --backend rtl`).
+//!   puts it behind the training loop's `Learner` interface (`fptt train --backend rtl`);
+//! - [`uart`]: the board link's byte layer, an 8N1 receiver ([`uart::UartRx`]: two-flop
+//!   synchroniser, mid-bit sampling, glitch rejection, framing errors) and transmitter
+//!   ([`uart::UartTx`]), the bit period a divisor of the clock fixed per instance, with
+//!   cycle-exact Rust models;
+//! - [`frame_rx`]: the frame receiver behind it, COBS decoding on the fly, CRC-16 of the
+//!   payload ([`frame_rx::Crc16`]), the payload written byte by byte into a buffer and at each
+//!   delimiter the verdict of `protocol::Decoder` (OK or its error code).
 //!
 //! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
 //!
@@ -46,6 +53,7 @@ pub mod backward_neuron;
 pub mod exp_rom;
 pub mod forward;
 pub mod forward_sim;
+pub mod frame_rx;
 pub mod grad_mac;
 pub mod lane;
 pub mod lint;
@@ -63,6 +71,7 @@ pub mod shift_up;
 pub mod sigmoid_rom;
 pub mod softmax_error;
 pub mod surrogate_rom;
+pub mod uart;
 pub mod verify;
 pub mod verilator_driver;
 pub mod widen;

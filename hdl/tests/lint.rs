@@ -8,6 +8,7 @@ use fptt_hdl::adamax_ratio::{AdamaxRatio, Normalize, RoundShift};
 use fptt_hdl::backward_neuron::BackwardNeuron;
 use fptt_hdl::exp_rom::ExpRom;
 use fptt_hdl::forward::ForwardStep;
+use fptt_hdl::frame_rx::{Crc16, FrameRx};
 use fptt_hdl::grad_mac::GradMac;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
 use fptt_hdl::mac::Mac;
@@ -21,6 +22,7 @@ use fptt_hdl::shift_up::ShiftUp;
 use fptt_hdl::sigmoid_rom::SigmoidRom;
 use fptt_hdl::softmax_error::SoftmaxError;
 use fptt_hdl::surrogate_rom::SurrogateRom;
+use fptt_hdl::uart::{UartRx, UartTx, MIN_DIVISOR};
 use fptt_hdl::verify::{on_big_stack, verilog_of};
 use fptt_hdl::widen::Widen;
 use fptt_sim::fixed::Numerics;
@@ -53,6 +55,7 @@ fn leaf_blocks() -> Vec<(&'static str, String)> {
         ("shift_sum_1", verilog_of(ShiftSum::<27, 27, 1, 28>::new([Term::add(0), Term::sub(0), Term::add(0)]))),
         ("normalize", verilog_of(Normalize::default())),
         ("round_shift", verilog_of(RoundShift::default())),
+        ("crc16", verilog_of(Crc16::default())),
     ]
 }
 
@@ -70,6 +73,11 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("adamax_ratio", verilog_of(AdamaxRatio::with(Numerics::DEFAULT))),
         ("param_update", verilog_of(ParamUpdate::new())),
         ("grad_mac", verilog_of(GradMac::default())),
+        ("uart_rx", verilog_of(UartRx::new(25_000_000, 115_200))),
+        ("uart_tx", verilog_of(UartTx::new(25_000_000, 115_200))),
+        ("uart_rx_min", verilog_of(UartRx::with_divisor(MIN_DIVISOR))),
+        ("uart_tx_min", verilog_of(UartTx::with_divisor(MIN_DIVISOR))),
+        ("frame_rx", verilog_of(FrameRx::new())),
         ("forward_step", forward_step_verilog()),
     ]
 }
