@@ -19,13 +19,14 @@
 //! order: [`ErrorCode::Overflow`] (more than [`MAX_ENCODED`] bytes before the delimiter; no
 //! byte is written past that point), [`ErrorCode::Malformed`] (the last COBS run is cut
 //! short), [`ErrorCode::Truncated`] (fewer decoded bytes than header and CRC),
-//! [`ErrorCode::BadCrc`], [`ErrorCode::BadVersion`]. Empty frames (two delimiters in a row)
+//! [`ErrorCode::BadLength`] (a body longer than [`MAX_BODY`]: zeros cost COBS nothing, so
+//! such a frame can fit [`MAX_ENCODED`]), [`ErrorCode::BadCrc`], [`ErrorCode::BadVersion`]. Empty frames (two delimiters in a row)
 //! give nothing. The buffer holds only payload bytes and must take [`MAX_PAYLOAD`] of them;
 //! what a refused frame wrote is to be ignored.
 //!
 //! A byte the UART dropped (a framing error) shows up as a CRC or COBS error of its frame.
 
-use crate::protocol::{ErrorCode, CRC_BYTES, HEADER_BYTES, MAX_ENCODED, VERSION};
+use crate::protocol::{ErrorCode, CRC_BYTES, HEADER_BYTES, MAX_BODY, MAX_ENCODED, VERSION};
 use rust_hdl::prelude::*;
 
 /// Width of the payload addresses and lengths.
@@ -34,7 +35,8 @@ pub const ADDR_BITS: usize = 13;
 /// [`MAX_ENCODED`] COBS bytes decodes to at most one byte fewer, CRC included.
 pub const MAX_PAYLOAD: usize = MAX_ENCODED - 1 - CRC_BYTES;
 const _: () = assert!(MAX_PAYLOAD + CRC_BYTES < 1 << ADDR_BITS, "decoded byte counts fit ADDR_BITS");
-const _: () = assert!(MAX_ENCODED == 4118 && VERSION == 1, "literals in FrameRx::update");
+const _: () = assert!(MAX_ENCODED == 4118 && VERSION == 2, "literals in FrameRx::update");
+const _: () = assert!(HEADER_BYTES + MAX_BODY + CRC_BYTES == 4101, "literal longest frame in FrameRx::update");
 const _: () = assert!(HEADER_BYTES + CRC_BYTES == 5, "literal shortest frame in FrameRx::update");
 
 /// The `status` codes: OK, or an [`ErrorCode`].
@@ -47,6 +49,7 @@ const _: () = assert!(
         && ErrorCode::Truncated as u8 == 2
         && ErrorCode::BadCrc as u8 == 3
         && ErrorCode::BadVersion as u8 == 4
+        && ErrorCode::BadLength as u8 == 6
         && ErrorCode::Overflow as u8 == 8,
     "literal error codes in FrameRx::update"
 );
@@ -263,7 +266,7 @@ impl Logic for FrameRx {
             self.wr_addr_r.d.next = self.count.q.val() - 2;
             self.wr_data_r.d.next = self.hold0.q.val();
             if self.count.q.val() == 2 {
-                self.version_ok.d.next = self.hold0.q.val() == 1;
+                self.version_ok.d.next = self.hold0.q.val() == 2;
             }
         }
         self.crc16.en.next = self.emit.val();
@@ -293,6 +296,8 @@ impl Logic for FrameRx {
                     self.status_r.d.next = 1.into();
                 } else if self.count.q.val() < 5 {
                     self.status_r.d.next = 2.into();
+                } else if self.count.q.val() > 4101 {
+                    self.status_r.d.next = 6.into();
                 } else if !self.crc_ok.val() {
                     self.status_r.d.next = 3.into();
                 } else if !self.version_ok.q.val() {
