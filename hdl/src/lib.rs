@@ -31,7 +31,9 @@
 //!   its generated Verilog in Verilator through [`verilator_driver`]), and [`rtl_learner`]
 //!   puts it behind the training loop's `Learner` interface (`fptt train --backend rtl`).
 //!
-//! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
+//! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it);
+//! [`frame_tx`] is the device's frame transmitter: a reply payload from its buffer (two EBRs)
+//! out as `protocol::encode`'s bytes (CRC, COBS, delimiter), one per ready/valid handshake.
 //!
 //! [`shift_up`] and [`widen`] sign-extend (and shift) words: rust-hdl's `signed_bit_cast`
 //! recurses forever on the most negative code. [`word`] converts between rust-hdl words and
@@ -46,6 +48,7 @@ pub mod backward_neuron;
 pub mod exp_rom;
 pub mod forward;
 pub mod forward_sim;
+pub mod frame_tx;
 pub mod grad_mac;
 pub mod lane;
 pub mod lint;

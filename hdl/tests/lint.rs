@@ -8,6 +8,7 @@ use fptt_hdl::adamax_ratio::{AdamaxRatio, Normalize, RoundShift};
 use fptt_hdl::backward_neuron::BackwardNeuron;
 use fptt_hdl::exp_rom::ExpRom;
 use fptt_hdl::forward::ForwardStep;
+use fptt_hdl::frame_tx::FrameTx;
 use fptt_hdl::grad_mac::GradMac;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
 use fptt_hdl::mac::Mac;
@@ -70,6 +71,7 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("adamax_ratio", verilog_of(AdamaxRatio::with(Numerics::DEFAULT))),
         ("param_update", verilog_of(ParamUpdate::new())),
         ("grad_mac", verilog_of(GradMac::default())),
+        ("frame_tx", verilog_of(FrameTx::default())),
         ("forward_step", forward_step_verilog()),
     ]
 }
