@@ -34,19 +34,20 @@
 //! `busy` rises on the edge after `send` and falls on the edge that takes the delimiter, where
 //! `done` pulses high for one cycle.
 //!
-//! **Throughput.** With `ready` always high the emitter sends a byte every two cycles (a
-//! buffer read, then the output register; a code byte and the step past a block take the same
-//! two), a little more where the scanner, which yields the read port to the emitter, falls
-//! behind (each data byte is read twice): 2.0 to 2.4 cycles a byte measured. The first byte
-//! waits for the first block's scan (at most 254 bytes, 256 cycles). A 3 Mbaud UART takes a
-//! byte every 83 cycles at 25 MHz and 333 at 100 MHz; the scanner reads a byte per cycle and
-//! runs up to eight blocks ahead, so after a frame's first byte such a UART never waits
-//! (`hdl/tests/frame_tx.rs` checks it at 80 cycles a byte with runs of 254 non-zero bytes
-//! after short blocks).
+//! **Throughput.** The buffer's read data is registered (the EBR's output register), so a
+//! read answers two cycles later. With `ready` always high the emitter sends a byte every
+//! three cycles (a read, its data registered, the output register; a code byte and the step
+//! past a block take two), a little more where the scanner, which yields the read port to the
+//! emitter, falls behind (each data byte is read twice): 2.0 to 3.2 cycles a byte measured.
+//! The first byte waits for the first block's scan (at most 254 bytes, 257 cycles). A
+//! 3 Mbaud UART takes a byte every 83 cycles at 25 MHz and 333 at 100 MHz; the scanner reads
+//! a byte per cycle and runs up to eight blocks ahead, so after a frame's first byte such a
+//! UART never waits (`hdl/tests/frame_tx.rs` checks it at 80 cycles a byte with runs of 254
+//! non-zero bytes after short blocks).
 //!
-//! **Size** (yosys 0.70 `synth_ecp5`, nextpnr-ecp5 0.11 on a 25F, speed 6): 2 DP16KD, about
-//! 580 LUT4/carry cells, 262 flip-flops; 72 MHz, the critical path from the buffer's
-//! unregistered read data through the zero test to the code FIFO.
+//! **Size** (yosys 0.70 `synth_ecp5`, nextpnr-ecp5 0.11 on a 25F, speed 6, ports on any
+//! pins): 2 DP16KD, 537 LUT4 and 45 carry cells (661 TRELLIS_COMB placed), 282
+//! flip-flops; 117 to 121 MHz over three seeds.
 //!
 //! [`reference_blocks`] and [`reference_stream`] model the same algorithm in Rust; the tests
 //! check them against [`protocol::encode`](crate::protocol::encode) and the block against both.
@@ -63,8 +64,8 @@ pub const FRAME_TX_CAPACITY: usize = HEADER_BYTES + MAX_BODY;
 /// Entries of the COBS code FIFO between the scanner and the emitter.
 pub const FRAME_TX_FIFO: usize = 8;
 /// The scanner issues a read only while the FIFO holds at most this many codes (room for the
-/// byte in flight and the one read now).
-const SCAN_ROOM: usize = FRAME_TX_FIFO - 2;
+/// two bytes in flight and the one read now).
+const SCAN_ROOM: usize = FRAME_TX_FIFO - 3;
 
 const _: () = assert!(HEADER_BYTES == 3, "three header registers, literal 3 in update()");
 const _: () = assert!(
@@ -75,7 +76,7 @@ const _: () = assert!(
     FRAME_TX_CAPACITY + CRC_BYTES < (1 << FRAME_TX_INDEX_BITS),
     "indices of payload and CRC fit the index width"
 );
-const _: () = assert!(FRAME_TX_FIFO == 8 && SCAN_ROOM == 6, "literal FIFO size 8 and room 6 in update()");
+const _: () = assert!(FRAME_TX_FIFO == 8 && SCAN_ROOM == 5, "literal FIFO size 8 and room 5 in update()");
 const _: () = assert!(DELIMITER == 0, "the delimiter is the zero the output register takes");
 
 /// One byte into a CRC-16/IBM-3740 register (polynomial 0x1021, not reflected): the
@@ -161,9 +162,13 @@ pub struct FrameTx {
     pub done: Signal<Out, Bit>,
     ram: RAM<Bits<8>, FRAME_TX_RAM_BITS>,
     hdr: [DFF<Bits<8>>; 3],
-    // the read port: what answers this cycle (0 RAM, 1 header, 2 CRC low, 3 CRC high)
+    // the read port, two stages (the RAM's read, then its data registered): what answers
+    // (0 RAM, 1 header, 2 CRC low, 3 CRC high)
     rd_sel: DFF<Bits<2>>,
     rd_hdr: DFF<Bits<8>>,
+    rd_sel1: DFF<Bits<2>>,
+    rd_hdr1: DFF<Bits<8>>,
+    rd_ram1: DFF<Bits<8>>,
     rd_idx: Signal<Local, Bits<FRAME_TX_INDEX_BITS>>,
     rdata: Signal<Local, Bits<8>>,
     busy_r: DFF<Bit>,
@@ -176,6 +181,8 @@ pub struct FrameTx {
     k: DFF<Bits<FRAME_TX_INDEX_BITS>>,
     sv: DFF<Bit>,
     s_last: DFF<Bit>,
+    sv1: DFF<Bit>,
+    s_last1: DFF<Bit>,
     run: DFF<Bits<8>>,
     crc: DFF<Bits<16>>,
     scan_rd: Signal<Local, Bit>,
@@ -193,7 +200,8 @@ pub struct FrameTx {
     pop: Signal<Local, Bit>,
     head_code: Signal<Local, Bits<8>>,
     head_fin: Signal<Local, Bit>,
-    // emitter: 0 off, 1 code, 2 data, 3 data arriving, 4 delimiter, 5 delimiter offered
+    // emitter: 0 off, 1 code, 2 data, 3 data read, 6 data arriving, 4 delimiter, 5 delimiter
+    // offered
     estate: DFF<Bits<3>>,
     e: DFF<Bits<FRAME_TX_INDEX_BITS>>,
     rem: DFF<Bits<8>>,
@@ -209,8 +217,8 @@ impl Logic for FrameTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, rd_sel, rd_hdr, busy_r, done_r, n, n1, m, sstate, k, sv, s_last, run, crc, wp, rp, count,
-            estate, e, rem, efin, eskip, valid_r, data_r
+            self, clock, rd_sel, rd_hdr, rd_sel1, rd_hdr1, rd_ram1, sv1, s_last1, busy_r, done_r, n, n1, m, sstate, k,
+            sv, s_last, run, crc, wp, rp, count, estate, e, rem, efin, eskip, valid_r, data_r
         );
         for i in 0..3 {
             self.hdr[i].clock.next = self.clock.val();
@@ -258,16 +266,22 @@ impl Logic for FrameTx {
             self.e.d.next = 0.into();
         }
 
-        // The read port answers: a header byte, a RAM byte or a CRC byte (final once the
-        // scanner has passed the payload, which is before anyone reads it).
-        if self.rd_sel.q.val() == 1 {
-            self.rdata.next = self.rd_hdr.q.val();
-        } else if self.rd_sel.q.val() == 2 {
+        // The read port answers two cycles after the read: a header byte, a RAM byte (its
+        // read data registered) or a CRC byte (final once the scanner has passed the payload,
+        // which is before anyone reads it).
+        self.rd_sel1.d.next = self.rd_sel.q.val();
+        self.rd_hdr1.d.next = self.rd_hdr.q.val();
+        self.rd_ram1.d.next = self.ram.read_data.val();
+        self.sv1.d.next = self.sv.q.val();
+        self.s_last1.d.next = self.s_last.q.val();
+        if self.rd_sel1.q.val() == 1 {
+            self.rdata.next = self.rd_hdr1.q.val();
+        } else if self.rd_sel1.q.val() == 2 {
             self.rdata.next = self.crc.q.val().get_bits::<8>(0);
-        } else if self.rd_sel.q.val() == 3 {
+        } else if self.rd_sel1.q.val() == 3 {
             self.rdata.next = self.crc.q.val().get_bits::<8>(8);
         } else {
-            self.rdata.next = self.ram.read_data.val();
+            self.rdata.next = self.rd_ram1.q.val();
         }
 
         // The FIFO head.
@@ -316,6 +330,8 @@ impl Logic for FrameTx {
                 self.estate.d.next = 3.into();
             }
         } else if self.estate.q.val() == 3 {
+            self.estate.d.next = 6.into();
+        } else if self.estate.q.val() == 6 {
             self.data_r.d.next = self.rdata.val();
             self.valid_r.d.next = true;
             self.estate.d.next = 2.into();
@@ -332,9 +348,9 @@ impl Logic for FrameTx {
         }
 
         // Scanner: one byte of d per cycle while the emitter leaves the read port free and
-        // the FIFO has room (literal 6: SCAN_ROOM).
+        // the FIFO has room for the bytes in flight (literal 5: SCAN_ROOM).
         self.scan_rd.next = (((self.sstate.q.val() == 1) & (self.k.q.val() != self.m.q.val())) & (!self.emit_rd.val()))
-            & (self.count.q.val() < 7);
+            & (self.count.q.val() < 6);
         if self.emit_rd.val() {
             self.rd_idx.next = self.e.q.val();
         } else {
@@ -370,8 +386,8 @@ impl Logic for FrameTx {
         self.push.next = false;
         self.push_code.next = self.run.q.val() + 1;
         self.push_fin.next = false;
-        if self.sv.q.val() {
-            if !self.rd_sel.q.val().get_bit(1) {
+        if self.sv1.q.val() {
+            if !self.rd_sel1.q.val().get_bit(1) {
                 self.crc.d.next =
                     (((self.crc.q.val() << 8) ^ (self.x2.val() << 12)) ^ (self.x2.val() << 5)) ^ self.x2.val();
             }
@@ -381,12 +397,12 @@ impl Logic for FrameTx {
             } else if self.run.q.val() == 253 {
                 self.push.next = true;
                 self.push_code.next = 255.into();
-                self.push_fin.next = self.s_last.q.val();
+                self.push_fin.next = self.s_last1.q.val();
                 self.run.d.next = 0.into();
             } else {
                 self.run.d.next = self.run.q.val() + 1;
             }
-            if self.s_last.q.val() {
+            if self.s_last1.q.val() {
                 if (self.rdata.val() != 0) & (self.run.q.val() == 253) {
                     self.sstate.d.next = 0.into();
                 } else {

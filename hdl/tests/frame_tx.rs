@@ -422,9 +422,10 @@ fn frame_tx_cycles_per_byte_with_a_consumer_always_ready() {
     check_frames("rust-hdl always ready", &payloads, &run);
     for (p, f) in payloads.iter().zip(&run.frames) {
         // The first byte waits for the first block's scan (up to 254 bytes); then the emitter
-        // takes two cycles a byte, a little more where the scanner, which yields the buffer's
-        // read port to the emitter, falls behind (each data byte is read twice): a frame
-        // takes at most about 2 cycles a byte plus the longest scan.
+        // takes three cycles a byte (a read, its data registered, the output register), a
+        // little more where the scanner, which yields the buffer's read port to the emitter,
+        // falls behind (each data byte is read twice): a frame takes at most about 3 cycles a
+        // byte plus the longest scan.
         let first = f.first_row - f.send_row;
         let cycles = f.done_row - f.send_row;
         let per_byte = (f.done_row - f.first_row) as f64 / f.bytes.len() as f64;
@@ -434,8 +435,8 @@ fn frame_tx_cycles_per_byte_with_a_consumer_always_ready() {
             p.len(),
             f.bytes.len()
         );
-        assert!(first <= 260, "{first} cycles to the first byte");
-        assert!(cycles <= 2 * f.bytes.len() + 260, "{cycles} cycles for {} bytes", f.bytes.len());
+        assert!(first <= 262, "{first} cycles to the first byte");
+        assert!(cycles <= 3 * f.bytes.len() + 262, "{cycles} cycles for {} bytes", f.bytes.len());
     }
     cross_check_icarus("frame_tx_always_ready", &run);
 }
