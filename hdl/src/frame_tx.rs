@@ -31,8 +31,8 @@
 //! and `busy` (it loads `data` on an edge where `start` is high and `busy` low, and `busy` is
 //! a register that rises after that edge and stays high while it shifts the byte out) is
 //! connected directly: `uart.start <- valid`, `uart.data <- data`, `ready <- !uart.busy`.
-//! `busy` rises on the edge after `send` and falls on the edge that takes the delimiter, where
-//! `done` pulses high for one cycle.
+//! `busy` rises on the edge that takes `send` and falls on the edge that takes the delimiter,
+//! after which `done` is high for one cycle.
 //!
 //! **Throughput.** The buffer's read data is registered (the EBR's output register), so a
 //! read answers two cycles later. With `ready` always high the emitter sends a byte every
@@ -156,7 +156,7 @@ pub struct FrameTx {
     pub valid: Signal<Out, Bit>,
     /// The byte offered.
     pub data: Signal<Out, Bits<8>>,
-    /// A frame is being sent (from the edge after `send` to the delimiter's handshake).
+    /// A frame is being sent (from the edge that takes `send` to the one that takes the delimiter).
     pub busy: Signal<Out, Bit>,
     /// One cycle after the edge that took the delimiter.
     pub done: Signal<Out, Bit>,
