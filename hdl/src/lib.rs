@@ -38,7 +38,9 @@
 //!   payload ([`frame_rx::Crc16`]), the payload written byte by byte into a buffer and at each
 //!   delimiter the verdict of `protocol::Decoder` (OK or its error code).
 //!
-//! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it).
+//! [`protocol`] is the board link's framing and command map (PROTOCOL.md is generated from it);
+//! [`frame_tx`] is the device's frame transmitter: a reply payload from its buffer (two EBRs)
+//! out as `protocol::encode`'s bytes (CRC, COBS, delimiter), one per ready/valid handshake.
 //!
 //! [`shift_up`] and [`widen`] sign-extend (and shift) words: rust-hdl's `signed_bit_cast`
 //! recurses forever on the most negative code. [`word`] converts between rust-hdl words and
@@ -54,6 +56,7 @@ pub mod exp_rom;
 pub mod forward;
 pub mod forward_sim;
 pub mod frame_rx;
+pub mod frame_tx;
 pub mod grad_mac;
 pub mod lane;
 pub mod lint;

@@ -9,6 +9,7 @@ use fptt_hdl::backward_neuron::BackwardNeuron;
 use fptt_hdl::exp_rom::ExpRom;
 use fptt_hdl::forward::ForwardStep;
 use fptt_hdl::frame_rx::{Crc16, FrameRx};
+use fptt_hdl::frame_tx::FrameTx;
 use fptt_hdl::grad_mac::GradMac;
 use fptt_hdl::lint::{verilator_available, verilator_lint, verilator_lint_with, verilator_version, LINT_WAIVERS};
 use fptt_hdl::mac::Mac;
@@ -78,6 +79,7 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("uart_rx_min", verilog_of(UartRx::with_divisor(MIN_DIVISOR))),
         ("uart_tx_min", verilog_of(UartTx::with_divisor(MIN_DIVISOR))),
         ("frame_rx", verilog_of(FrameRx::new())),
+        ("frame_tx", verilog_of(FrameTx::default())),
         ("forward_step", forward_step_verilog()),
     ]
 }
