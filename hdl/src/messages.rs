@@ -118,7 +118,7 @@ pub enum Request {
     Info,
     /// LOAD: words of `array` from `first` on.
     Load {
-        /// Which array ([`array`]).
+        /// Which array ([`array`](mod@array)).
         array: u8,
         /// First word index.
         first: u32,

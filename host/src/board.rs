@@ -277,7 +277,7 @@ fn is_line_damage(e: ErrorCode) -> bool {
     )
 }
 
-/// Every parameter-state array, in [`array`] order, with its name in files.
+/// Every parameter-state array, in [`array`](mod@array) order, with its name in files.
 pub const ARRAYS: [(u8, &str); 5] =
     [(array::W, "w"), (array::W_BAR, "w_bar"), (array::LAMBDA, "lambda"), (array::M, "m"), (array::U, "u")];
 
@@ -299,7 +299,7 @@ pub fn load_words(board: &mut Board, shape: Shape, words: &FixedParams) -> Resul
     Ok(())
 }
 
-/// Every word of parameter-state array `a` ([`array`]) of a `shape` network.
+/// Every word of parameter-state array `a` ([`array`](mod@array)) of a `shape` network.
 pub fn read_array(board: &mut Board, shape: Shape, a: u8) -> Result<Vec<i32>> {
     let len = Layout::new(shape).len();
     let mut out = Vec::with_capacity(len);

@@ -5,7 +5,7 @@
 pub enum Target<'a> {
     /// Regression: l = w/2 ||o - y||^2.
     Value(&'a [f64]),
-    /// Classification: l = w (-log softmax(o)[y]).
+    /// Classification: l = w (-log softmax(o)\[y\]).
     Class(usize),
 }
 

@@ -38,7 +38,7 @@ pub enum TargetForm {
     Terminal,
 }
 
-/// The add task: channel 0 carries values U[0,1], channel 1 marks two steps, one in each half
+/// The add task: channel 0 carries values U\[0,1\], channel 1 marks two steps, one in each half
 /// of the sequence; the answer is the sum of the two marked values (chance MSE = 1/6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct AddTask {
@@ -48,7 +48,7 @@ pub struct AddTask {
     pub target: TargetForm,
 }
 
-/// Variance of the sum of two independent U[0,1]: the MSE of always answering 1.
+/// Variance of the sum of two independent U\[0,1\]: the MSE of always answering 1.
 pub const ADD_TASK_CHANCE_MSE: f64 = 1.0 / 6.0;
 
 impl AddTask {
