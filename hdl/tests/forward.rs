@@ -506,12 +506,26 @@ fn forward_verilog_matches_golden_sequences_in_icarus() {
     }
 }
 
+/// Lanes from which a unit counts as wide: the Verilator sequences are split in two tests at
+/// this width, so that the test harness runs the halves on its two threads.
+const WIDE_LANES: usize = 16;
+
 #[test]
-fn forward_verilog_matches_golden_sequences_in_verilator() {
-    if !verilator_available("forward_verilog_matches_golden_sequences_in_verilator") {
+fn forward_verilog_matches_golden_sequences_in_verilator_narrow_units() {
+    verilator_sequences("forward_verilog_matches_golden_sequences_in_verilator_narrow_units", |s| s.lanes < WIDE_LANES);
+}
+
+#[test]
+fn forward_verilog_matches_golden_sequences_in_verilator_wide_units() {
+    verilator_sequences("forward_verilog_matches_golden_sequences_in_verilator_wide_units", |s| s.lanes >= WIDE_LANES);
+}
+
+/// Every sequence `pick` takes, on the generated Verilog in Verilator.
+fn verilator_sequences(test: &str, pick: impl Fn(&Sequence) -> bool) {
+    if !verilator_available(test) {
         return;
     }
-    for (i, seq) in sequences().iter().enumerate() {
+    for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| pick(s)) {
         let dut = on_big_stack(|| with_unit!(seq, |uut| verilog_of(uut)));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_verilator_{i}"));
         let out = run_verilator(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
