@@ -286,6 +286,15 @@ pub fn array_of(p: &FixedParams, a: u8) -> &Vec<i32> {
     [&p.w, &p.w_bar, &p.lambda, &p.m, &p.u][a as usize]
 }
 
+/// The parameter state from its five arrays in [`ARRAYS`] order (the multiplier operands
+/// derived from W).
+pub fn from_arrays(arrays: Vec<Vec<i32>>) -> FixedParams {
+    let [w, w_bar, lambda, m, u]: [Vec<i32>; 5] = arrays.try_into().expect("five arrays");
+    let mut p = FixedParams { operand: vec![0; w.len()], w, w_bar, lambda, m, u };
+    p.refresh_operands(&Numerics::DEFAULT);
+    p
+}
+
 /// Writes every parameter-state array of a `shape` network (configured on the device).
 pub fn load_words(board: &mut Board, shape: Shape, words: &FixedParams) -> Result<()> {
     let len = Layout::new(shape).len();
@@ -319,10 +328,7 @@ pub fn read_words(board: &mut Board, shape: Shape) -> Result<FixedParams> {
     for (a, _) in ARRAYS {
         arrays.push(read_array(board, shape, a)?);
     }
-    let [w, w_bar, lambda, m, u]: [Vec<i32>; 5] = arrays.try_into().expect("five arrays");
-    let mut p = FixedParams { operand: vec![0; w.len()], w, w_bar, lambda, m, u };
-    p.refresh_operands(&Numerics::DEFAULT);
-    Ok(p)
+    Ok(from_arrays(arrays))
 }
 
 /// A board learning B streams in lockstep.

@@ -256,9 +256,7 @@ pub fn params(cmd: &ParamsCommand) -> Result<String> {
             let s = status(&mut c.board)?;
             if configured(&s).map(|(sh, _)| sh) != Some(shape) {
                 // another network on the device: configure this one (one stream, default constants)
-                let l = BoardLearner::attach(c.board, shape, 1, FpttArgs::defaults().config()?)?;
-                let mut l = l;
-                l.load(&words)?;
+                BoardLearner::attach(c.board, shape, 1, FpttArgs::defaults().config()?)?.load(&words)?;
             } else {
                 load_words(&mut c.board, shape, &words)?;
             }

@@ -139,9 +139,7 @@ impl Device {
                 if count as usize * 4 > fptt_hdl::protocol::MAX_BODY {
                     return Err(ErrorCode::OutOfRange);
                 }
-                let p = l.words();
-                let a = [&p.w, &p.w_bar, &p.lambda, &p.m, &p.u][array as usize];
-                Reply::Read(a[range].to_vec())
+                Reply::Read(crate::board::array_of(l.words(), array)[range].to_vec())
             }
             Request::ResetState => {
                 self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?.reset_state();

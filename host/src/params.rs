@@ -3,7 +3,7 @@
 //! recorded in the metadata, so that a file is read back only into a network and number
 //! formats it fits.
 
-use crate::board::{array_of, ARRAYS};
+use crate::board::{array_of, from_arrays, ARRAYS};
 use anyhow::{bail, ensure, Context, Result};
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{Fmt, Numerics};
@@ -84,10 +84,7 @@ pub fn load(path: &Path) -> Result<(Shape, FixedParams)> {
         }
         arrays.push(t.data().chunks(4).map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes"))).collect());
     }
-    let [w, w_bar, lambda, m, u]: [Vec<i32>; 5] = arrays.try_into().expect("five arrays");
-    let mut p = FixedParams { operand: vec![0; len], w, w_bar, lambda, m, u };
-    p.refresh_operands(&n);
-    Ok((shape, p))
+    Ok((shape, from_arrays(arrays)))
 }
 
 #[cfg(test)]
