@@ -42,6 +42,11 @@
 //! [`frame_tx`] is the device's frame transmitter: a reply payload from its buffer (two EBRs)
 //! out as `protocol::encode`'s bytes (CRC, COBS, delimiter), one per ready/valid handshake.
 //!
+//! [`engine`] is the command engine between the frame receiver, the training unit and three
+//! frame transmitters (two hold the reply cache); [`device_top`] puts UART, frames, engine and
+//! unit together, the whole device behind a board's serial pins, and [`device_sim`] runs it in
+//! rust-hdl's simulator as a byte pipe.
+//!
 //! [`shift_up`] and [`widen`] sign-extend (and shift) words: rust-hdl's `signed_bit_cast`
 //! recurses forever on the most negative code. [`word`] converts between rust-hdl words and
 //! `i64` codes; [`verify`] holds what the tests use to clock a block in rust-hdl's simulator
@@ -52,6 +57,9 @@ pub use rust_hdl;
 
 pub mod adamax_ratio;
 pub mod backward_neuron;
+pub mod device_sim;
+pub mod device_top;
+pub mod engine;
 pub mod exp_rom;
 pub mod forward;
 pub mod forward_sim;

@@ -1,0 +1,95 @@
+//! The whole device ([`DeviceTop`]) in rust-hdl's simulator as a byte pipe: bytes go in on
+//! the UART line bit by bit, the UART line out is decoded bit by bit. A cycle-accurate board
+//! for `fptt emulate --backend rtl` and the tests that compare it with the golden-model device.
+
+use crate::device_top::DeviceTop;
+use crate::forward::check_fit;
+use crate::uart::{frame_bits, RxModel};
+use crate::verify::{settle, tick};
+use fptt_sim::model::Shape;
+use rust_hdl::prelude::Block;
+use std::collections::VecDeque;
+
+/// Lanes the simulated device can be built with.
+pub const SIM_LANES: [usize; 3] = [1, 2, 4];
+/// Streams the simulated device runs at most.
+pub const SIM_STREAMS: usize = 16;
+/// The UART bit period of the simulated device, in clock cycles (the smallest the UART takes:
+/// the simulation's time goes into the unit, not into the line).
+pub const SIM_DIVISOR: u32 = crate::uart::MIN_DIVISOR;
+
+/// A device that takes the bytes a board's UART receives and returns those it sends.
+pub trait ByteDevice {
+    /// Sends `bytes` down the line, runs until the device is idle, returns what came back.
+    fn push(&mut self, bytes: &[u8]) -> Vec<u8>;
+    /// Clock cycles simulated so far.
+    fn cycles(&self) -> u64;
+}
+
+/// [`DeviceTop`] in rust-hdl's simulator.
+pub struct DeviceSim<const B: usize, const L: usize> {
+    uut: Box<DeviceTop<B, L>>,
+    divisor: u32,
+    rx: RxModel,
+    cycles: u64,
+}
+
+/// Cycles of silence (the engine idle, nothing on the line) that end a [`ByteDevice::push`]:
+/// longer than a byte on the line, so a byte still being shifted out is waited for.
+const QUIET_BITS: u64 = 24;
+
+impl<const B: usize, const L: usize> DeviceSim<B, L> {
+    /// A fresh device built for `shape`, its UART `divisor` cycles a bit.
+    pub fn new(shape: Shape, divisor: u32) -> Self {
+        let mut uut = Box::new(DeviceTop::<B, L>::new(shape, divisor, 0));
+        uut.connect_all();
+        uut.uart_rx.next = true;
+        settle(uut.as_mut());
+        Self { uut, divisor, rx: RxModel::new(divisor), cycles: 0 }
+    }
+
+    /// One clock cycle with `line` on the device's receive pin; a byte it sent, if one ended.
+    fn cycle(&mut self, line: bool) -> Option<u8> {
+        self.uut.uart_rx.next = line;
+        tick(self.uut.as_mut(), &|u: &mut DeviceTop<B, L>, c| u.clock.next = c);
+        self.cycles += 1;
+        let out = self.rx.step(self.uut.uart_tx.val());
+        out.valid.then_some(out.data)
+    }
+}
+
+impl<const B: usize, const L: usize> ByteDevice for DeviceSim<B, L> {
+    fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![];
+        let mut line: VecDeque<bool> = bytes
+            .iter()
+            .flat_map(|&b| frame_bits(b))
+            .flat_map(|bit| std::iter::repeat_n(bit, self.divisor as usize))
+            .collect();
+        let quiet = QUIET_BITS * self.divisor as u64;
+        let mut idle = 0;
+        while !line.is_empty() || idle < quiet {
+            let bit = line.pop_front().unwrap_or(true);
+            out.extend(self.cycle(bit));
+            idle = if line.is_empty() && !self.uut.active.val() { idle + 1 } else { 0 };
+        }
+        out
+    }
+
+    fn cycles(&self) -> u64 {
+        self.cycles
+    }
+}
+
+/// A simulated device of `lanes` lanes ([`SIM_LANES`]) and [`SIM_STREAMS`] streams whose unit
+/// is built for `shape`, or why there is none. Build and use it on a thread with a large
+/// stack ([`crate::verify::on_big_stack`]).
+pub fn device_sim(shape: Shape, lanes: usize) -> Result<Box<dyn ByteDevice + Send>, String> {
+    check_fit(shape, lanes, SIM_STREAMS)?;
+    Ok(match lanes {
+        1 => Box::new(DeviceSim::<SIM_STREAMS, 1>::new(shape, SIM_DIVISOR)),
+        2 => Box::new(DeviceSim::<SIM_STREAMS, 2>::new(shape, SIM_DIVISOR)),
+        4 => Box::new(DeviceSim::<SIM_STREAMS, 4>::new(shape, SIM_DIVISOR)),
+        l => return Err(format!("the simulated device has {SIM_LANES:?} lanes, not {l}")),
+    })
+}
