@@ -9,6 +9,9 @@ use crate::verify::{settle, tick};
 use fptt_sim::model::Shape;
 use rust_hdl::prelude::Block;
 use std::collections::VecDeque;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
 
 /// Lanes the simulated device can be built with.
 pub const SIM_LANES: [usize; 3] = [1, 2, 4];
@@ -92,4 +95,94 @@ pub fn device_sim(shape: Shape, lanes: usize) -> Result<Box<dyn ByteDevice + Sen
         4 => Box::new(DeviceSim::<SIM_STREAMS, 4>::new(shape, SIM_DIVISOR)),
         l => return Err(format!("the simulated device has {SIM_LANES:?} lanes, not {l}")),
     })
+}
+
+/// The harness of [`VerilatorDevice`].
+const HARNESS: &str = include_str!("verilator_device.cpp");
+
+/// The generated Verilog of [`DeviceTop`] in Verilator, its UART pins driven by a small C++
+/// harness (`verilator_device.cpp`): the same design as [`DeviceSim`], many times faster.
+pub struct VerilatorDevice {
+    child: Child,
+    to: BufWriter<ChildStdin>,
+    from: BufReader<ChildStdout>,
+    cycles: u64,
+}
+
+impl VerilatorDevice {
+    /// Compiles `verilog` (a [`DeviceTop`], module `top`, UART bit period `divisor`) in `dir`
+    /// (reused when unchanged) and starts it.
+    pub fn build(verilog: &str, divisor: u32, dir: &Path) -> Result<Self, String> {
+        let program = crate::verilator_driver::build_program(verilog, HARNESS, "vdevice", dir)?;
+        let mut child = Process::new(&program)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("run {}: {e}", program.display()))?;
+        let mut to = BufWriter::with_capacity(1 << 16, child.stdin.take().expect("piped stdin"));
+        let from = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut cmd = vec![b'D'];
+        cmd.extend(divisor.to_le_bytes());
+        cmd.extend((QUIET_BITS as u32 * divisor).to_le_bytes());
+        to.write_all(&cmd).map_err(|e| format!("the Verilated device stopped: {e}"))?;
+        Ok(Self { child, to, from, cycles: 0 })
+    }
+
+    fn exchange(&mut self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+        self.to.write_all(b"P")?;
+        self.to.write_all(&(bytes.len() as u32).to_le_bytes())?;
+        self.to.write_all(bytes)?;
+        self.to.flush()?;
+        let mut n = [0u8; 4];
+        self.from.read_exact(&mut n)?;
+        let mut out = vec![0; u32::from_le_bytes(n) as usize];
+        self.from.read_exact(&mut out)?;
+        let mut c = [0u8; 8];
+        self.from.read_exact(&mut c)?;
+        self.cycles = u64::from_le_bytes(c);
+        Ok(out)
+    }
+}
+
+impl ByteDevice for VerilatorDevice {
+    fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.exchange(bytes).unwrap_or_else(|e| {
+            let status = self.child.try_wait().ok().flatten();
+            panic!("the Verilated device stopped ({e}, exit status {status:?})")
+        })
+    }
+
+    fn cycles(&self) -> u64 {
+        self.cycles
+    }
+}
+
+impl Drop for VerilatorDevice {
+    fn drop(&mut self) {
+        let _ = self.to.write_all(b"Q");
+        let _ = self.to.flush();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Verilog (module `top`) of the device [`device_sim`] builds for `shape` and `lanes`.
+/// Call it on a thread with a large stack.
+pub fn device_verilog(shape: Shape, lanes: usize) -> Result<String, String> {
+    check_fit(shape, lanes, SIM_STREAMS)?;
+    fn verilog<const L: usize>(shape: Shape) -> String {
+        crate::verify::verilog_of(DeviceTop::<SIM_STREAMS, L>::new(shape, SIM_DIVISOR, 0))
+    }
+    Ok(match lanes {
+        1 => verilog::<1>(shape),
+        2 => verilog::<2>(shape),
+        4 => verilog::<4>(shape),
+        l => return Err(format!("the simulated device has {SIM_LANES:?} lanes, not {l}")),
+    })
+}
+
+/// The device [`device_sim`] builds, as generated Verilog run by Verilator, compiled in `dir`
+/// (a cache: an unchanged design is not rebuilt).
+pub fn verilator_device(shape: Shape, lanes: usize, dir: &Path) -> Result<Box<dyn ByteDevice + Send>, String> {
+    let verilog = crate::verify::on_big_stack(|| device_verilog(shape, lanes))?;
+    Ok(Box::new(VerilatorDevice::build(&verilog, SIM_DIVISOR, dir)?))
 }

@@ -286,6 +286,10 @@ pub struct Engine {
     fits27: Signal<Local, Bit>,
     wlow: Signal<Local, Bits<ADDR_BITS>>,
     rd_ext: Signal<Local, Bits<32>>,
+    rd_bits: Signal<Local, Bits<27>>,
+    body_wa: Signal<Local, Bits<ADDR_BITS>>,
+    last_b: Signal<Local, Bits<8>>,
+    vaddr: Signal<Local, Bits<BANK_ADDR_BITS>>,
 
     // the reply cache and the sequence rules
     cvalid0: DFF<Bit>,
@@ -437,6 +441,10 @@ impl Engine {
             fits27: Default::default(),
             wlow: Default::default(),
             rd_ext: Default::default(),
+            rd_bits: Default::default(),
+            body_wa: Default::default(),
+            last_b: Default::default(),
+            vaddr: Default::default(),
             cvalid0: Default::default(),
             cvalid1: Default::default(),
             cseq0: Default::default(),
@@ -594,9 +602,10 @@ impl Logic for Engine {
             }
         }
         self.body.write_enable.next = false;
-        self.body.write_address.next = bit_cast::<13, 12>((self.rx_wr_addr.val() - 3).get_bits::<12>(0));
+        self.body_wa.next = self.rx_wr_addr.val() - 3;
+        self.body.write_address.next = bit_cast::<13, 12>(self.body_wa.val().get_bits::<12>(0));
         if self.ws.q.val() {
-            self.body.write_address.next = bit_cast::<13, 12>((self.rx_wr_addr.val() - 3).get_bits::<12>(0)) | 4096;
+            self.body.write_address.next = bit_cast::<13, 12>(self.body_wa.val().get_bits::<12>(0)) | 4096;
         }
         self.body.write_data.next = self.rx_wr_data.val();
         if self.rx_wr_en.val() {
@@ -666,10 +675,13 @@ impl Logic for Engine {
         self.fits27.next = (self.word.q.val().get_bits::<6>(26) == 0) | (self.word.q.val().get_bits::<6>(26) == 0x3F);
         self.wlow.next = bit_cast::<13, 12>(self.word.q.val().get_bits::<12>(0));
         self.rd_ext.next = bit_cast::<32, 27>(unsigned_cast(self.u_rd_data.val()));
-        if unsigned_cast(self.u_rd_data.val()).get_bit(26) {
+        self.rd_bits.next = unsigned_cast(self.u_rd_data.val());
+        if self.rd_bits.val().get_bit(26) {
             self.rd_ext.next = bit_cast::<32, 27>(unsigned_cast(self.u_rd_data.val())) | self.sign_ext.val();
         }
         self.restarts.next = (self.ccmd.q.val() == 1) | (self.ccmd.q.val() == 8);
+        self.last_b.next = self.cfg_b.q.val() - 1;
+        self.vaddr.next = self.vbase.q.val() + self.vrow.q.val();
 
         // ---- the unit's port ----
         self.u_we.next = false;
@@ -1480,7 +1492,7 @@ impl Logic for Engine {
                 self.u_we.next = true;
                 self.u_sel.next = 1.into();
                 self.u_lane.next = self.vlane.q.val();
-                self.u_addr.next = bit_cast::<12, 10>(self.vbase.q.val() + self.vrow.q.val());
+                self.u_addr.next = bit_cast::<12, 10>(self.vaddr.val());
                 if self.vlane.q.val() == self.lanes_m1.val() {
                     self.vlane.d.next = 0.into();
                     self.vrow.d.next = self.vrow.q.val() + 1;
@@ -1512,7 +1524,7 @@ impl Logic for Engine {
                     self.u_we.next = true;
                     self.u_sel.next = 3.into();
                     self.u_lane.next = self.vlane.q.val();
-                    self.u_addr.next = bit_cast::<12, 10>(self.vbase.q.val() + self.vrow.q.val());
+                    self.u_addr.next = bit_cast::<12, 10>(self.vaddr.val());
                 }
                 if self.vlane.q.val() == self.lanes_m1.val() {
                     self.vlane.d.next = 0.into();
@@ -1537,7 +1549,7 @@ impl Logic for Engine {
                 self.u_classify.next = self.flags.q.val().get_bit(0) & self.flags.q.val().get_bit(1);
                 self.u_commit.next = false;
                 self.u_reset.next = false;
-                self.u_last_stream.next = (self.cfg_b.q.val() - 1).get_bits::<6>(0);
+                self.u_last_stream.next = self.last_b.val().get_bits::<6>(0);
                 self.state.d.next = State::SbBusy;
             }
             State::SbBusy => {
@@ -1567,7 +1579,7 @@ impl Logic for Engine {
                 } else {
                     self.rdv.d.next = 3.into();
                     self.rdl.d.next = self.vlane.q.val();
-                    self.rda.d.next = bit_cast::<12, 10>(self.vbase.q.val() + self.vrow.q.val());
+                    self.rda.d.next = bit_cast::<12, 10>(self.vaddr.val());
                     self.state.d.next = State::SbOutA;
                 }
             }

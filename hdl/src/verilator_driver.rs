@@ -16,6 +16,54 @@ const HARNESS: &str = include_str!("verilator_harness.cpp");
 /// The compiled program's name (in `obj_dir`).
 const PROGRAM: &str = "vunit";
 
+/// Compiles `verilog` (module `top`) with the C++ `harness` into `dir/obj_dir/program`, unless
+/// `dir` already holds a build of the same sources; returns the program's path.
+pub fn build_program(verilog: &str, harness: &str, program: &str, dir: &Path) -> Result<std::path::PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let path = dir.join("obj_dir").join(program);
+    let same = |name: &str, text: &str| std::fs::read_to_string(dir.join(name)).is_ok_and(|t| t == text);
+    if !(path.exists() && same("dut.v", verilog) && same("harness.cpp", harness)) {
+        let _ = std::fs::remove_file(&path);
+        for (name, text) in [("dut.v", verilog), ("harness.cpp", harness)] {
+            std::fs::write(dir.join(name), text).map_err(|e| format!("write {name}: {e}"))?;
+        }
+        let out = Process::new("verilator")
+            .current_dir(dir)
+            .args([
+                "--cc",
+                "--exe",
+                "--build",
+                "-j",
+                "2",
+                // lint is hdl/tests/lint.rs's job
+                "-Wno-fatal",
+                "-Wno-lint",
+                "-Wno-style",
+                "--top-module",
+                "top",
+                "-o",
+                program,
+                "-MAKEFLAGS",
+                "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1",
+                "dut.v",
+                "harness.cpp",
+            ])
+            .output()
+            .map_err(|e| {
+                format!("run verilator: {e}; install it (apt-get install -y verilator) to simulate the Verilog")
+            })?;
+        if !out.status.success() || !path.exists() {
+            return Err(format!(
+                "verilator failed in {}:\n{}{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    Ok(path)
+}
+
 /// A running Verilated unit.
 pub struct VerilatorPort {
     child: Child,
@@ -27,48 +75,7 @@ impl VerilatorPort {
     /// Compiles `verilog` (module `top`, a `ForwardStep`) with the harness in `dir` (reused
     /// when `dir` already holds a build of the same sources) and starts it.
     pub fn build(verilog: &str, dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
-        let program = dir.join("obj_dir").join(PROGRAM);
-        let same = |name: &str, text: &str| std::fs::read_to_string(dir.join(name)).is_ok_and(|t| t == text);
-        if !(program.exists() && same("dut.v", verilog) && same("harness.cpp", HARNESS)) {
-            let _ = std::fs::remove_file(&program);
-            for (name, text) in [("dut.v", verilog), ("harness.cpp", HARNESS)] {
-                std::fs::write(dir.join(name), text).map_err(|e| format!("write {name}: {e}"))?;
-            }
-            let out = Process::new("verilator")
-                .current_dir(dir)
-                .args([
-                    "--cc",
-                    "--exe",
-                    "--build",
-                    "-j",
-                    "2",
-                    // lint is hdl/tests/lint.rs's job
-                    "-Wno-fatal",
-                    "-Wno-lint",
-                    "-Wno-style",
-                    "--top-module",
-                    "top",
-                    "-o",
-                    PROGRAM,
-                    "-MAKEFLAGS",
-                    "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1",
-                    "dut.v",
-                    "harness.cpp",
-                ])
-                .output()
-                .map_err(|e| {
-                    format!("run verilator: {e}; install it (apt-get install -y verilator) to simulate the Verilog")
-                })?;
-            if !out.status.success() || !program.exists() {
-                return Err(format!(
-                    "verilator failed in {}:\n{}{}",
-                    dir.display(),
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-        }
+        let program = build_program(verilog, HARNESS, PROGRAM, dir)?;
         let mut child = Process::new(&program)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

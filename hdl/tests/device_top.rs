@@ -3,8 +3,9 @@
 //! comparison with the golden-model device, command by command, is tests/device_rtl.rs; here
 //! the replies that need no configuration: INFO, STATUS and the refusals.
 
-use fptt_hdl::device_sim::device_sim;
+use fptt_hdl::device_sim::{device_sim, verilator_device, ByteDevice};
 use fptt_hdl::device_top::device_info;
+use fptt_hdl::lint::verilator_available;
 use fptt_hdl::messages::{Reply, Request, StatusInfo};
 use fptt_hdl::protocol::{encode, Command, Decoder, ErrorCode, Frame};
 use fptt_hdl::verify::on_big_stack;
@@ -16,8 +17,20 @@ fn replies(bytes: &[u8]) -> Vec<Frame> {
 
 #[test]
 fn info_status_and_refusals_are_answered_in_order() {
-    on_big_stack(|| {
-        let mut dev = device_sim(Shape::new(2, 4, 1).unwrap(), 2).unwrap();
+    on_big_stack(|| info_status_and_refusals(device_sim(Shape::new(2, 4, 1).unwrap(), 2).unwrap()));
+}
+
+#[test]
+fn the_generated_verilog_answers_the_same() {
+    if !verilator_available("the_generated_verilog_answers_the_same") {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("device_top_verilator");
+    info_status_and_refusals(verilator_device(Shape::new(2, 4, 1).unwrap(), 2, &dir).unwrap_or_else(|e| panic!("{e}")));
+}
+
+fn info_status_and_refusals(mut dev: Box<dyn ByteDevice + Send>) {
+    {
         // INFO and STATUS, two frames in flight
         let out = replies(&dev.push(&[encode(&Request::Info.frame(5)), encode(&Request::Status.frame(6))].concat()));
         assert_eq!(out.len(), 2);
@@ -50,5 +63,5 @@ fn info_status_and_refusals_are_answered_in_order() {
         let out = replies(&dev.push(&encode(&Request::Status.frame(6))));
         let status = StatusInfo { frames_ok: 2, frames_refused: 5, last_error: ErrorCode::OutOfRange as u8, ..status };
         assert_eq!(Reply::parse(&out[0], Command::Status), Ok(Reply::Status(status)));
-    });
+    }
 }
