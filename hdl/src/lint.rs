@@ -38,6 +38,12 @@ pub const LINT_WAIVERS: &[(&str, &str)] = &[
          read only in part (the sign bit of a difference, the spare bits of a ROM word) are \
          declared but partly or wholly unused; synthesis removes them.",
     ),
+    (
+        "-Wno-UNUSEDPARAM",
+        "rust-hdl declares every name of a state enum (`LogicState`: the command engine's \
+         states) as a localparam in each module that holds a register of that type, the \
+         plain DFF modules included, which never compare against them.",
+    ),
 ];
 
 /// Is Verilator on PATH? When it is not, prints why the caller's test is skipped, or panics

@@ -6,6 +6,8 @@
 
 use fptt_hdl::adamax_ratio::{AdamaxRatio, Normalize, RoundShift};
 use fptt_hdl::backward_neuron::BackwardNeuron;
+use fptt_hdl::device_top::{device_info, info_payload};
+use fptt_hdl::engine::Engine;
 use fptt_hdl::exp_rom::ExpRom;
 use fptt_hdl::forward::ForwardStep;
 use fptt_hdl::frame_rx::{Crc16, FrameRx};
@@ -32,6 +34,12 @@ use fptt_sim::model::Shape;
 /// The `ForwardStep` instance linted: adapt here when its parameters change.
 fn forward_step_verilog() -> String {
     on_big_stack(|| verilog_of(ForwardStep::<2, 4>::new(Shape::new(3, 6, 2).unwrap())))
+}
+
+/// The command engine, for a 4-lane unit of 16 streams.
+fn engine_verilog() -> String {
+    let info = device_info(4, 16, 25_000_000);
+    verilog_of(Engine::new(4, 64, 16, &info_payload(&info)))
 }
 
 /// Hand-written leaf blocks, in the instances the datapath uses (accumulator widths and
@@ -81,6 +89,7 @@ fn composite_blocks() -> Vec<(&'static str, String)> {
         ("frame_rx", verilog_of(FrameRx::new())),
         ("frame_tx", verilog_of(FrameTx::default())),
         ("forward_step", forward_step_verilog()),
+        ("engine", engine_verilog()),
     ]
 }
 
