@@ -387,7 +387,7 @@ impl Request {
             Command::CommitAverage => Request::CommitAverage,
             Command::Status => Request::Status,
             Command::Load => {
-                if b.0.len() < LOAD_HEAD || (b.0.len() - LOAD_HEAD) % 4 != 0 {
+                if b.0.len() < LOAD_HEAD || !(b.0.len() - LOAD_HEAD).is_multiple_of(4) {
                     return Err(ErrorCode::BadLength);
                 }
                 let (array, lane, first) = (b.u8()?, b.u8()?, b.u16()?);
