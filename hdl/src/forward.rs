@@ -318,6 +318,11 @@ impl Banking {
         self.lanes
     }
 
+    /// Rows per lane of the vector banks: ceil(max(I, H, C) / L).
+    pub fn rows_per_lane(&self) -> usize {
+        self.rows_per_lane
+    }
+
     /// Words of each weight bank in use.
     pub fn weight_words(&self) -> usize {
         self.weight_words

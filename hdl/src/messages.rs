@@ -4,8 +4,9 @@
 //! formats in NUMERICS.md. A body that does not parse is refused with
 //! [`ErrorCode::BadLength`] or [`ErrorCode::OutOfRange`]: nothing it carried is used.
 
-use crate::forward::uconst;
+use crate::forward::{cfg, config_writes, phase, uconst, Banking};
 use crate::protocol::{Command, ErrorCode, Frame, ERROR_REPLY, MAX_BODY, REPLY_BIT};
+use fptt_sim::model::Shape;
 
 /// The parameter-state arrays of LOAD and READ.
 pub mod array {
@@ -22,6 +23,57 @@ pub mod array {
     /// Number of arrays.
     pub const COUNT: u8 = 5;
 }
+
+/// The widths (two's complement bits) every code of a request must fit: the one place the
+/// device's value checks (the golden device, the hardware command engine) take them from.
+pub mod code_bits {
+    use fptt_sim::fixed::Numerics;
+
+    const N: Numerics = Numerics::DEFAULT;
+    /// An x code (input format; the lanes' x banks).
+    pub const INPUT: u32 = N.input.bits;
+    /// A regression target code (state format; the y banks).
+    pub const TARGET: u32 = N.state.bits;
+    /// A step weight (gain format; the unit's step-weight RAM).
+    pub const STEP_WEIGHT: u32 = N.gain.bits;
+    /// A learning-rate code (lr format; the lr register).
+    pub const LR: u32 = N.lr.bits;
+    /// An update constant (the unit's `Signed<18>` constant registers).
+    pub const CONST: u32 = 18;
+    /// A configuration-table word (the unit's `Signed<27>` host data port).
+    pub const TABLE: u32 = 27;
+    /// The words of each parameter array, in [`array`](mod@super::array) order: W and W-bar
+    /// (`Signed<27>` banks), lambda, m, u (`Signed<18>` banks).
+    pub const ARRAY: [u32; 5] = [N.weight.bits, N.weight_avg.bits, N.lambda.bits, N.grad.bits, N.grad.bits];
+
+    // the unit's widths (hdl/src/lane.rs's banks, hdl/src/forward.rs's registers and ports)
+    const _: () = assert!(INPUT == 18 && TARGET == 18 && STEP_WEIGHT == 18 && LR == 18, "the unit's 18-bit RAMs");
+    const _: () = assert!(ARRAY[0] == 27 && ARRAY[1] == 27, "the W and W-bar banks are Signed<27>");
+    const _: () = assert!(ARRAY[2] == 18 && ARRAY[3] == 18 && ARRAY[4] == 18, "the lambda, m, u banks are Signed<18>");
+    const _: () = assert!(N.coef.bits <= CONST && N.gain.bits <= CONST && N.lr.bits <= CONST, "constants fit");
+    const _: () = assert!(ARRAY[0] <= TABLE && CONST <= TABLE, "the host data port carries every word");
+}
+
+/// Whether `code` fits `bits` bits two's complement.
+pub fn fits(code: i32, bits: u32) -> bool {
+    if bits >= 32 {
+        return true;
+    }
+    if bits == 0 {
+        return false;
+    }
+    let half = 1i64 << (bits - 1);
+    (-half..half).contains(&(code as i64))
+}
+
+/// Words of CONFIG's configuration table: [`cfg::FIELDS`] x [`phase::ENTRIES`], field-major.
+pub const TABLE_WORDS: usize = cfg::FIELDS * phase::ENTRIES;
+/// Bytes of CONFIG's body: I, H, C, B, the constants, R, the table.
+pub const CONFIG_BODY: usize = 4 + 4 * uconst::COUNT + 1 + 4 * TABLE_WORDS;
+/// Bytes of READ's body.
+pub const READ_BODY: usize = 6;
+/// Bytes of LOAD's body before its words.
+pub const LOAD_HEAD: usize = 4;
 
 /// A format as INFO reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,10 +103,15 @@ pub struct DeviceInfo {
     pub clock_hz: u32,
     /// Formats of input, state, gate, weight, weight_avg, lambda, grad.
     pub formats: [FormatInfo; 7],
+    /// Words of each lane's weight (parameter) banks: the bank addresses of LOAD and READ.
+    pub bank_words: u16,
+    /// Words of each lane's vector banks (R x B at most).
+    pub vector_words: u16,
 }
 
-/// CONFIG's body: the run-time network, batch and update constants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// CONFIG's body: the run-time network, batch, update constants and the unit's configuration
+/// (computed by the host: [`RunConfig::new`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
     /// Inputs I.
     pub inputs: u8,
@@ -67,6 +124,38 @@ pub struct RunConfig {
     /// The update constants' register codes, in [`crate::forward::uconst`] order (the unit's
     /// registers: [`crate::forward::update_const_writes`], [`crate::forward::update_consts_of`]).
     pub consts: [i32; uconst::COUNT],
+    /// R: vector-bank rows per lane ([`Banking::rows_per_lane`]).
+    pub rows: u8,
+    /// The unit's configuration table, [`TABLE_WORDS`] words: word k is
+    /// `config_writes(shape, lanes)[k].1` (field k / 32 of phase k % 32).
+    pub table: Vec<i32>,
+}
+
+impl RunConfig {
+    /// The CONFIG of `shape` with `streams` streams and update constants `consts` for a unit of
+    /// `lanes` lanes: R and the table computed from the shape. The dimensions must fit a byte.
+    pub fn new(shape: Shape, streams: usize, consts: [i32; uconst::COUNT], lanes: usize) -> Self {
+        let dim = |d: usize| u8::try_from(d).expect("a dimension of at most 255");
+        Self {
+            inputs: dim(shape.inputs),
+            hidden: dim(shape.hidden),
+            outputs: dim(shape.outputs),
+            streams: dim(streams),
+            consts,
+            rows: dim(Banking::new(shape, lanes).rows_per_lane()),
+            table: config_table_words(shape, lanes),
+        }
+    }
+}
+
+/// CONFIG's table words for `shape` on `lanes` lanes ([`config_writes`]'s values, in order).
+pub fn config_table_words(shape: Shape, lanes: usize) -> Vec<i32> {
+    let t: Vec<i32> = config_writes(shape, lanes)
+        .into_iter()
+        .map(|(_, v)| i32::try_from(v).expect("a table word fits an i32"))
+        .collect();
+    debug_assert_eq!(t.len(), TABLE_WORDS);
+    t
 }
 
 /// One time step of STEP_BATCH.
@@ -116,21 +205,25 @@ pub struct StatusInfo {
 pub enum Request {
     /// INFO.
     Info,
-    /// LOAD: words of `array` from `first` on.
+    /// LOAD: words of `array`'s bank of lane `lane` from bank address `first` on.
     Load {
         /// Which array ([`array`](mod@array)).
         array: u8,
-        /// First word index.
-        first: u32,
+        /// Which lane's bank.
+        lane: u8,
+        /// First bank address.
+        first: u16,
         /// The codes.
         words: Vec<i32>,
     },
-    /// READ: `count` words of `array` from `first` on.
+    /// READ: `count` words of `array`'s bank of lane `lane` from bank address `first` on.
     Read {
         /// Which array.
         array: u8,
-        /// First word index.
-        first: u32,
+        /// Which lane's bank.
+        lane: u8,
+        /// First bank address.
+        first: u16,
         /// How many.
         count: u16,
     },
@@ -238,19 +331,21 @@ impl Request {
     pub fn body(&self) -> Vec<u8> {
         let mut b = vec![];
         match self {
-            Request::Load { array, first, words } => {
-                b.push(*array);
+            Request::Load { array, lane, first, words } => {
+                b.extend([*array, *lane]);
                 b.extend(first.to_le_bytes());
                 put_words(&mut b, words);
             }
-            Request::Read { array, first, count } => {
-                b.push(*array);
+            Request::Read { array, lane, first, count } => {
+                b.extend([*array, *lane]);
                 b.extend(first.to_le_bytes());
                 b.extend(count.to_le_bytes());
             }
             Request::Config(c) => {
                 b.extend([c.inputs, c.hidden, c.outputs, c.streams]);
                 put_words(&mut b, &c.consts);
+                b.push(c.rows);
+                put_words(&mut b, &c.table);
             }
             Request::StepBatch { outputs, steps } => {
                 b.extend((steps.len() as u16).to_le_bytes());
@@ -280,7 +375,9 @@ impl Request {
         Frame { seq, command: self.command() as u8, body: self.body() }
     }
 
-    /// Parses a request frame; STEP_BATCH needs the configured (I, C, B).
+    /// Parses a request frame (the length checks of [`crate::protocol::CHECKS`], and
+    /// STEP_BATCH's flags); STEP_BATCH needs the configured (I, C, B). The value checks follow
+    /// in [`Request::check`].
     pub fn parse(frame: &Frame, dims: Option<(usize, usize, usize)>) -> Result<Request, ErrorCode> {
         let command = Command::from_code(frame.command).ok_or(ErrorCode::UnknownCommand)?;
         let mut b = Body(&frame.body);
@@ -290,27 +387,41 @@ impl Request {
             Command::CommitAverage => Request::CommitAverage,
             Command::Status => Request::Status,
             Command::Load => {
-                let (array, first) = (b.u8()?, b.u32()?);
-                if b.0.len() % 4 != 0 {
+                if b.0.len() < LOAD_HEAD || !(b.0.len() - LOAD_HEAD).is_multiple_of(4) {
                     return Err(ErrorCode::BadLength);
                 }
+                let (array, lane, first) = (b.u8()?, b.u8()?, b.u16()?);
                 let n = b.0.len() / 4;
-                Request::Load { array, first, words: b.words(n)? }
+                Request::Load { array, lane, first, words: b.words(n)? }
             }
-            Command::Read => Request::Read { array: b.u8()?, first: b.u32()?, count: b.u16()? },
+            Command::Read => {
+                if b.0.len() != READ_BODY {
+                    return Err(ErrorCode::BadLength);
+                }
+                Request::Read { array: b.u8()?, lane: b.u8()?, first: b.u16()?, count: b.u16()? }
+            }
             Command::Config => {
+                if b.0.len() != CONFIG_BODY {
+                    return Err(ErrorCode::BadLength);
+                }
                 let dims = b.take::<4>()?;
                 let consts = b.words(uconst::COUNT)?.try_into().expect("COUNT words");
+                let rows = b.u8()?;
                 Request::Config(RunConfig {
                     inputs: dims[0],
                     hidden: dims[1],
                     outputs: dims[2],
                     streams: dims[3],
                     consts,
+                    rows,
+                    table: b.words(TABLE_WORDS)?,
                 })
             }
             Command::StepBatch => {
                 let (i, c, streams) = dims.ok_or(ErrorCode::OutOfRange)?;
+                if b.0.len() < STEP_BATCH_HEAD {
+                    return Err(ErrorCode::BadLength);
+                }
                 let (n, outputs) = (b.u16()?, b.u8()? != 0);
                 let mut steps = Vec::with_capacity((n as usize).min(b.0.len()));
                 for _ in 0..n {
@@ -340,6 +451,62 @@ impl Request {
         b.end()?;
         Ok(r)
     }
+
+    /// The value checks of [`crate::protocol::CHECKS`] after a parse, for a device described
+    /// by `info` configured for (I, C, B) = `dims` (None before any CONFIG): OutOfRange if any
+    /// fails. The golden device adds its own CONFIG checks (that R and the table are the ones
+    /// of the shape, and that its weights fit the banks); the hardware trusts those words.
+    pub fn check(&self, info: &DeviceInfo, dims: Option<(usize, usize, usize)>) -> Result<(), ErrorCode> {
+        let ok = match self {
+            Request::Info | Request::Status => true,
+            Request::ResetState | Request::CommitAverage => dims.is_some(),
+            Request::Load { array, lane, first, words } => {
+                *array < array::COUNT
+                    && *lane < info.lanes
+                    && *first as usize + words.len() <= info.bank_words as usize
+                    && words.iter().all(|&w| fits(w, code_bits::ARRAY[*array as usize]))
+            }
+            Request::Read { array, lane, first, count } => {
+                *array < array::COUNT
+                    && *lane < info.lanes
+                    && *first as usize + *count as usize <= info.bank_words as usize
+                    && *count as usize * 4 <= MAX_BODY
+            }
+            Request::Config(c) => {
+                let max = [info.max_inputs, info.max_hidden, info.max_outputs];
+                let dims_ok = [c.inputs, c.hidden, c.outputs].iter().zip(max).all(|(&d, m)| (1..=m).contains(&d));
+                dims_ok
+                    && (1..=info.max_streams).contains(&c.streams)
+                    && c.rows != 0
+                    && c.rows as usize * c.streams as usize <= info.vector_words as usize
+                    && c.consts.iter().all(|&v| fits(v, code_bits::CONST))
+                    && (0..=1).contains(&c.consts[uconst::ADAMAX])
+                    && c.table.len() == TABLE_WORDS
+                    && c.table.iter().all(|&v| fits(v, code_bits::TABLE))
+            }
+            Request::StepBatch { outputs, steps } => {
+                let Some((_, c, streams)) = dims else { return Err(ErrorCode::OutOfRange) };
+                let all = |v: &[i32], bits| v.iter().all(|&x| fits(x, bits));
+                let steps_ok = steps.iter().all(|s| {
+                    let targets_ok = if s.classify {
+                        s.target.chunks(c.max(1)).all(|t| (0..c as i32).contains(&t[0]))
+                    } else {
+                        all(&s.target, code_bits::TARGET)
+                    };
+                    s.lr.is_none_or(|lr| fits(lr, code_bits::LR))
+                        && all(&s.x, code_bits::INPUT)
+                        && targets_ok
+                        && all(&s.weight, code_bits::STEP_WEIGHT)
+                });
+                steps_ok && !(*outputs && steps.len() * streams * c * 4 > MAX_BODY)
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ErrorCode::OutOfRange)
+        }
+    }
 }
 
 impl Reply {
@@ -360,6 +527,8 @@ impl Reply {
                 for f in d.formats {
                     b.extend([f.bits, f.frac]);
                 }
+                b.extend(d.bank_words.to_le_bytes());
+                b.extend(d.vector_words.to_le_bytes());
             }
             Reply::Load(n) => b.extend(n.to_le_bytes()),
             Reply::Read(words) | Reply::StepBatch(words) => put_words(&mut b, words),
@@ -397,6 +566,7 @@ impl Reply {
                 for f in &mut formats {
                     *f = FormatInfo { bits: b.u8()?, frac: b.u8()? };
                 }
+                let (bank_words, vector_words) = (b.u16()?, b.u16()?);
                 Reply::Info(DeviceInfo {
                     version: head[0],
                     max_inputs: head[1],
@@ -406,6 +576,8 @@ impl Reply {
                     max_streams: head[5],
                     clock_hz,
                     formats,
+                    bank_words,
+                    vector_words,
                 })
             }
             Command::Load => Reply::Load(b.u16()?),

@@ -20,7 +20,7 @@
 use crc::{Crc, CRC_16_IBM_3740};
 
 /// Protocol version (payload byte 0).
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// The frame delimiter.
 pub const DELIMITER: u8 = 0x00;
 /// Header bytes: version, seq, command.
@@ -235,15 +235,22 @@ pub const BODIES: [(Command, &str, &str); 8] = [
         Command::Info,
         "-",
         "version u8, max I u8, max H u8, max C u8, lanes u8, max B u8, clock Hz u32, formats: \
-         (bits u8, frac u8) for input, state, gate, weight, weight_avg, lambda, grad",
+         (bits u8, frac u8) for input, state, gate, weight, weight_avg, lambda, grad; bank words u16 \
+         (weight bank words per lane), vector words u16 (vector bank words per lane)",
     ),
-    (Command::Load, "array u8 (0 W, 1 W-bar, 2 lambda, 3 m, 4 u), first word u32, words i32 x n", "words written u16"),
-    (Command::Read, "array u8, first word u32, count u16", "words i32 x count"),
+    (
+        Command::Load,
+        "array u8 (0 W, 1 W-bar, 2 lambda, 3 m, 4 u), lane u8, first bank address u16, words i32 x n (n >= 0)",
+        "words written u16",
+    ),
+    (Command::Read, "array u8, lane u8, first bank address u16, count u16", "words i32 x count (sign-extended)"),
     (Command::ResetState, "-", "-"),
     (
         Command::Config,
         "I u8, H u8, C u8, B u8, update constants i32 x 10 (1/B, a, 1 - beta_f, beta_f, beta_f / a, \
-         beta1, 1 - beta1, beta2, lr, Adamax 1 / SGD 0: the unit's registers, codes of NUMERICS.md)",
+         beta1, 1 - beta1, beta2, lr, Adamax 1 / SGD 0: the unit's registers, codes of NUMERICS.md), \
+         rows u8 (R = ceil(max(I, H, C) / lanes), vector rows per lane), configuration table i32 x 448 \
+         (word k = field k / 32 of phase k % 32: the unit's table, computed by the host)",
         "-",
     ),
     (
@@ -260,6 +267,42 @@ pub const BODIES: [(Command, &str, &str); 8] = [
         "frames ok u32, frames refused u32, last error u8, steps run u32, configured I, H, C, B u8 x 4 \
          (zeros before CONFIG)",
     ),
+];
+
+/// What each command checks, in order, once the frame is good and in sequence (the first
+/// failing check answers; a refused frame changes nothing). Widths are those of
+/// [`crate::messages::code_bits`]; "fits n bits" is two's complement.
+pub const CHECKS: [(Command, &str); 8] = [
+    (Command::Info, "a non-empty body: BadLength"),
+    (
+        Command::Load,
+        "a body shorter than 4 bytes or (length - 4) not a multiple of 4: BadLength; then OutOfRange if \
+         array >= 5, lane >= lanes, first + n > bank words, or a word does not fit its array \
+         (W, W-bar 27 bits; lambda, m, u 18 bits). Allowed before any CONFIG",
+    ),
+    (
+        Command::Read,
+        "a body length other than 6: BadLength; then OutOfRange if array >= 5, lane >= lanes, \
+         first + count > bank words, or count x 4 > the largest body. Allowed before any CONFIG",
+    ),
+    (Command::ResetState, "a non-empty body: BadLength; then before any CONFIG: OutOfRange"),
+    (
+        Command::Config,
+        "a body length other than 1837 (4 + 40 + 1 + 448 x 4): BadLength; then OutOfRange if I, H or C \
+         is not in 1..=max, B not in 1..=max B, R = 0 or R x B > vector words, a constant does not fit \
+         18 bits, the Adamax constant is not 0 or 1, or a table word does not fit 27 bits",
+    ),
+    (
+        Command::StepBatch,
+        "before any CONFIG: OutOfRange (whatever the body); a body shorter than 3 bytes: BadLength; the \
+         steps walked in order: a missing byte BadLength, a flags byte with other bits than 1, 2, 4 \
+         OutOfRange at once; bytes after the last step: BadLength; then OutOfRange if an lr code does \
+         not fit 18 bits (lr), an x code 18 bits (input), a target code 18 bits (state; classify steps: \
+         word 0 of each stream in 0..C, the other words ignored), a step weight 18 bits (gain), or \
+         outputs are wanted and steps x B x C x 4 > the largest body",
+    ),
+    (Command::CommitAverage, "a non-empty body: BadLength; then before any CONFIG: OutOfRange"),
+    (Command::Status, "a non-empty body: BadLength"),
 ];
 
 /// PROTOCOL.md's generated tables.
@@ -283,6 +326,10 @@ pub fn markdown() -> String {
     for (c, req, rep) in BODIES {
         s.push_str(&format!("| {c:?} | 0x{:02X} | {req} | {rep} |\n", c as u8));
     }
+    s.push_str("\n| command | checks, in order |\n|---|---|\n");
+    for (c, checks) in CHECKS {
+        s.push_str(&format!("| {c:?} | {checks} |\n"));
+    }
     s.push_str("\n| error | code | meaning |\n|---|---|---|\n");
     for e in ErrorCode::ALL {
         s.push_str(&format!("| {e:?} | 0x{:02X} | {} |\n", e as u8, e.meaning()));
@@ -291,3 +338,8 @@ pub fn markdown() -> String {
 }
 
 const _: () = assert!(crate::forward::uconst::COUNT == 10, "CONFIG's body lists 10 update constants");
+const _: () = assert!(
+    crate::forward::cfg::FIELDS * crate::forward::phase::ENTRIES == 448,
+    "CONFIG's body carries a table of 448 words"
+);
+const _: () = assert!(crate::messages::CONFIG_BODY == 1837, "CHECKS quotes CONFIG's body length");

@@ -5,7 +5,7 @@
 //! another frame; the decoder resynchronises after garbage; the request and reply parsers never
 //! panic and round-trip every message built from random fields.
 
-use fptt_hdl::messages::{DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
+use fptt_hdl::messages::{DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn, TABLE_WORDS};
 use fptt_hdl::protocol::{
     encode, Command, Decoder, ErrorCode, Frame, DELIMITER, ERROR_REPLY, MAX_BODY, MAX_ENCODED, REPLY_BIT,
 };
@@ -345,24 +345,26 @@ fn arb_request() -> impl Strategy<Value = (Request, (usize, usize, usize))> {
     (0..5usize, 0..5usize, 0..9usize).prop_flat_map(|(i, c, b)| {
         let step = (any::<bool>(), any::<bool>(), words(b * i), words(b * c), words(b), any::<Option<i32>>())
             .prop_map(|(learn, classify, x, target, weight, lr)| StepIn { learn, classify, x, target, weight, lr });
-        let load_max = (MAX_BODY - 5) / 4;
+        let load_max = (MAX_BODY - 4) / 4;
         let request = prop_oneof![
             1 => Just(Request::Info),
-            2 => (any::<u8>(), any::<u32>(), prop_oneof![words(0..=64), words(0..=load_max)])
-                .prop_map(|(array, first, words)| Request::Load { array, first, words }),
-            1 => (any::<u8>(), any::<u32>(), any::<u16>()).prop_map(|(array, first, count)| Request::Read {
-                array,
-                first,
-                count
+            2 => (any::<u8>(), any::<u8>(), any::<u16>(), prop_oneof![words(0..=64), words(0..=load_max)])
+                .prop_map(|(array, lane, first, words)| Request::Load { array, lane, first, words }),
+            1 => (any::<u8>(), any::<u8>(), any::<u16>(), any::<u16>()).prop_map(|(array, lane, first, count)| {
+                Request::Read { array, lane, first, count }
             }),
             1 => Just(Request::ResetState),
-            1 => (any::<[u8; 4]>(), any::<[i32; 10]>()).prop_map(|(d, consts)| Request::Config(RunConfig {
-                inputs: d[0],
-                hidden: d[1],
-                outputs: d[2],
-                streams: d[3],
-                consts
-            })),
+            1 => (any::<[u8; 5]>(), any::<[i32; 10]>(), words(TABLE_WORDS)).prop_map(|(d, consts, table)| {
+                Request::Config(RunConfig {
+                    inputs: d[0],
+                    hidden: d[1],
+                    outputs: d[2],
+                    streams: d[3],
+                    consts,
+                    rows: d[4],
+                    table,
+                })
+            }),
             4 => (any::<bool>(), vec(step, 0..4)).prop_map(|(outputs, steps)| Request::StepBatch { outputs, steps }),
             1 => Just(Request::CommitAverage),
             1 => Just(Request::Status),
@@ -374,8 +376,8 @@ fn arb_request() -> impl Strategy<Value = (Request, (usize, usize, usize))> {
 /// A reply with random fields and the command it answers; bodies fit MAX_BODY.
 fn arb_reply() -> impl Strategy<Value = (Command, Reply)> {
     let format = (any::<u8>(), any::<u8>()).prop_map(|(bits, frac)| FormatInfo { bits, frac });
-    let info =
-        (any::<[u8; 6]>(), any::<u32>(), prop::array::uniform7(format)).prop_map(|(h, clock_hz, formats)| DeviceInfo {
+    let info = (any::<[u8; 6]>(), any::<u32>(), prop::array::uniform7(format), any::<[u16; 2]>()).prop_map(
+        |(h, clock_hz, formats, banks)| DeviceInfo {
             version: h[0],
             max_inputs: h[1],
             max_hidden: h[2],
@@ -384,7 +386,10 @@ fn arb_reply() -> impl Strategy<Value = (Command, Reply)> {
             max_streams: h[5],
             clock_hz,
             formats,
-        });
+            bank_words: banks[0],
+            vector_words: banks[1],
+        },
+    );
     let status =
         any::<(u32, u32, u8, u32, [u8; 4])>().prop_map(|(frames_ok, frames_refused, last_error, steps, config)| {
             StatusInfo { frames_ok, frames_refused, last_error, steps, config }

@@ -1,10 +1,15 @@
 //! The link's command bodies: every request and reply survives encode, frame, decode and parse
 //! unchanged (with random contents), and bodies of the wrong length, unknown arrays of bytes
-//! or a STEP_BATCH before CONFIG are refused with the matching error code.
+//! or a STEP_BATCH before CONFIG are refused with the matching error code; the value checks
+//! refuse every code out of its width.
 
-use fptt_hdl::messages::{DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
+use fptt_hdl::forward::uconst;
+use fptt_hdl::messages::{
+    code_bits, fits, DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn, CONFIG_BODY, TABLE_WORDS,
+};
 use fptt_hdl::protocol::{encode, Command, Decoder, ErrorCode, Frame};
 use fptt_hdl::verify::Rng;
+use fptt_sim::model::Shape;
 
 fn wire(frame: &Frame) -> Frame {
     let mut d = Decoder::new();
@@ -28,8 +33,9 @@ fn requests(rng: &mut Rng, (i, c, b): (usize, usize, usize)) -> Vec<Request> {
     };
     vec![
         Request::Info,
-        Request::Load { array: 2, first: rng.range(0, 1 << 20) as u32, words: words(rng, 200) },
-        Request::Read { array: 4, first: 7, count: 900 },
+        Request::Load { array: 2, lane: 3, first: rng.range(0, 1 << 16) as u16, words: words(rng, 200) },
+        Request::Load { array: 0, lane: 0, first: 9, words: vec![] },
+        Request::Read { array: 4, lane: 15, first: 7, count: 900 },
         Request::ResetState,
         Request::Config(RunConfig {
             inputs: i as u8,
@@ -37,6 +43,8 @@ fn requests(rng: &mut Rng, (i, c, b): (usize, usize, usize)) -> Vec<Request> {
             outputs: c as u8,
             streams: b as u8,
             consts: words(rng, 10).try_into().unwrap(),
+            rows: 3,
+            table: words(rng, TABLE_WORDS),
         }),
         Request::StepBatch { outputs: true, steps: vec![step(rng, true, false), step(rng, false, true)] },
         Request::StepBatch { outputs: false, steps: vec![] },
@@ -63,6 +71,8 @@ fn every_request_and_reply_round_trips() {
         max_streams: 64,
         clock_hz: 0,
         formats: [FormatInfo { bits: 18, frac: 12 }; 7],
+        bank_words: 4096,
+        vector_words: 1024,
     };
     let replies = [
         (Command::Info, Reply::Info(info)),
@@ -95,12 +105,23 @@ fn every_request_and_reply_round_trips() {
 fn bad_bodies_are_refused() {
     let frame = |command: Command, body: Vec<u8>| Frame { seq: 1, command: command as u8, body };
     // one byte short, one byte long
-    let cfg = Request::Config(RunConfig { inputs: 2, hidden: 8, outputs: 1, streams: 1, consts: [1; 10] }).body();
-    for body in [cfg[..cfg.len() - 1].to_vec(), [cfg.clone(), vec![0]].concat()] {
+    let cfg = Request::Config(RunConfig::new(Shape::new(2, 8, 1).unwrap(), 1, [1; 10], 4)).body();
+    assert_eq!(cfg.len(), CONFIG_BODY);
+    for body in [cfg[..cfg.len() - 1].to_vec(), [cfg.clone(), vec![0]].concat(), vec![]] {
         assert_eq!(Request::parse(&frame(Command::Config, body), None), Err(ErrorCode::BadLength));
     }
-    assert_eq!(Request::parse(&frame(Command::Load, vec![0, 0, 0, 0, 0, 1, 2]), None), Err(ErrorCode::BadLength));
-    assert_eq!(Request::parse(&frame(Command::Info, vec![0]), None), Err(ErrorCode::BadLength));
+    for body in [vec![0, 0, 0], vec![0, 0, 0, 0, 1, 2], vec![0, 0, 0, 0, 1, 2, 3, 4, 5]] {
+        assert_eq!(Request::parse(&frame(Command::Load, body), None), Err(ErrorCode::BadLength));
+    }
+    assert!(matches!(Request::parse(&frame(Command::Load, vec![0, 1, 2, 0]), None), Ok(Request::Load { .. })));
+    for body in [vec![0, 0, 0, 0, 1], vec![0, 0, 0, 0, 1, 0, 0]] {
+        assert_eq!(Request::parse(&frame(Command::Read, body), None), Err(ErrorCode::BadLength));
+    }
+    for c in [Command::Info, Command::Status, Command::ResetState, Command::CommitAverage] {
+        assert_eq!(Request::parse(&frame(c, vec![0]), None), Err(ErrorCode::BadLength), "{c:?}");
+    }
+    // a STEP_BATCH body shorter than its head, configured
+    assert_eq!(Request::parse(&frame(Command::StepBatch, vec![0, 0]), Some((1, 1, 1))), Err(ErrorCode::BadLength));
     let steps = Request::StepBatch {
         outputs: true,
         steps: vec![StepIn { learn: true, classify: false, x: vec![1, 2], target: vec![3], weight: vec![4], lr: None }],
@@ -119,4 +140,96 @@ fn bad_bodies_are_refused() {
     );
     // a reply to another command
     assert_eq!(Reply::parse(&Reply::Config.frame(0, Command::Config), Command::Load), Err(ErrorCode::UnknownCommand));
+}
+
+fn info() -> DeviceInfo {
+    DeviceInfo {
+        version: 3,
+        max_inputs: 64,
+        max_hidden: 64,
+        max_outputs: 64,
+        lanes: 4,
+        max_streams: 64,
+        clock_hz: 0,
+        formats: [FormatInfo { bits: 18, frac: 12 }; 7],
+        bank_words: 4096,
+        vector_words: 1024,
+    }
+}
+
+#[test]
+fn the_widths_and_fits() {
+    assert_eq!(code_bits::ARRAY, [27, 27, 18, 18, 18]);
+    assert_eq!((code_bits::CONST, code_bits::TABLE), (18, 27));
+    assert!(fits((1 << 17) - 1, 18) && fits(-(1 << 17), 18));
+    assert!(!fits(1 << 17, 18) && !fits(-(1 << 17) - 1, 18));
+    assert!(fits(i32::MIN, 32) && fits(i32::MAX, 32));
+}
+
+#[test]
+fn the_value_checks_refuse_every_code_out_of_range() {
+    let i = info();
+    let ok = |r: &Request, dims| r.check(&i, dims);
+    let oor = Err(ErrorCode::OutOfRange);
+    // LOAD and READ: array, lane, range, widths; before CONFIG too
+    let load = |array, lane, first, words: Vec<i32>| Request::Load { array, lane, first, words };
+    assert_eq!(ok(&load(0, 3, 4095, vec![(1 << 26) - 1]), None), Ok(()));
+    assert_eq!(ok(&load(0, 3, 4096, vec![]), None), Ok(()));
+    assert_eq!(ok(&load(5, 0, 0, vec![1]), None), oor);
+    assert_eq!(ok(&load(0, 4, 0, vec![1]), None), oor);
+    assert_eq!(ok(&load(0, 0, 4095, vec![1, 2]), None), oor);
+    assert_eq!(ok(&load(0, 0, 0, vec![1 << 26]), None), oor);
+    assert_eq!(ok(&load(2, 0, 0, vec![1 << 17]), None), oor);
+    assert_eq!(ok(&load(4, 0, 0, vec![-(1 << 17)]), None), Ok(()));
+    let read = |array, lane, first, count| Request::Read { array, lane, first, count };
+    assert_eq!(ok(&read(4, 3, 3072, 1024), None), Ok(()));
+    assert_eq!(ok(&read(5, 0, 0, 1), None), oor);
+    assert_eq!(ok(&read(0, 4, 0, 1), None), oor);
+    assert_eq!(ok(&read(0, 0, 4000, 97), None), oor);
+    assert_eq!(ok(&read(0, 0, 0, 1025), None), oor);
+    // CONFIG
+    let good = RunConfig::new(Shape::new(2, 8, 1).unwrap(), 3, [1; 10], 4);
+    assert_eq!(ok(&Request::Config(good.clone()), None), Ok(()));
+    let bad = |f: &dyn Fn(&mut RunConfig)| {
+        let mut c = good.clone();
+        f(&mut c);
+        ok(&Request::Config(c), None)
+    };
+    assert_eq!(bad(&|c| c.inputs = 0), oor);
+    assert_eq!(bad(&|c| c.hidden = 65), oor);
+    assert_eq!(bad(&|c| c.outputs = 0), oor);
+    assert_eq!(bad(&|c| c.streams = 0), oor);
+    assert_eq!(bad(&|c| c.streams = 65), oor);
+    assert_eq!(bad(&|c| c.rows = 0), oor);
+    assert_eq!(bad(&|c| (c.rows, c.streams) = (17, 61)), oor);
+    assert_eq!(bad(&|c| (c.rows, c.streams) = (16, 64)), Ok(()));
+    assert_eq!(bad(&|c| c.consts[uconst::A] = 1 << 17), oor);
+    assert_eq!(bad(&|c| c.consts[uconst::ADAMAX] = 2), oor);
+    assert_eq!(bad(&|c| c.consts[uconst::ADAMAX] = 0), Ok(()));
+    assert_eq!(bad(&|c| c.table[100] = -(1 << 26) - 1), oor);
+    // RESET_STATE and COMMIT_AVERAGE before CONFIG
+    for r in [Request::ResetState, Request::CommitAverage] {
+        assert_eq!(ok(&r, None), oor);
+        assert_eq!(ok(&r, Some((2, 1, 3))), Ok(()));
+    }
+    // STEP_BATCH: every code's width, classes, the reply's size
+    let step = StepIn { learn: true, classify: false, x: vec![0; 2], target: vec![0; 2], weight: vec![0; 1], lr: None };
+    let batch = |f: &dyn Fn(&mut StepIn), outputs, n| {
+        let mut s = step.clone();
+        f(&mut s);
+        ok(&Request::StepBatch { outputs, steps: vec![s; n] }, Some((2, 2, 1)))
+    };
+    assert_eq!(batch(&|_| {}, true, 3), Ok(()));
+    assert_eq!(batch(&|s| s.lr = Some(1 << 17), true, 1), oor);
+    assert_eq!(batch(&|s| s.x[1] = 1 << 17, true, 1), oor);
+    assert_eq!(batch(&|s| s.target[1] = -(1 << 17) - 1, true, 1), oor);
+    assert_eq!(batch(&|s| s.weight[0] = 1 << 17, true, 1), oor);
+    assert_eq!(batch(&|s| (s.classify, s.target) = (true, vec![2, 1 << 20]), true, 1), oor);
+    assert_eq!(batch(&|s| (s.classify, s.target) = (true, vec![1, 1 << 20]), true, 1), Ok(()));
+    assert_eq!(batch(&|s| (s.classify, s.target) = (true, vec![-1, 0]), true, 1), oor);
+    // 512 steps x 1 stream x 2 outputs x 4 bytes = 4096: fits; one more does not
+    assert_eq!(batch(&|_| {}, true, 512), Ok(()));
+    assert_eq!(batch(&|_| {}, true, 513), oor);
+    assert_eq!(batch(&|_| {}, false, 513), Ok(()));
+    assert_eq!(ok(&Request::StepBatch { outputs: true, steps: vec![] }, None), oor);
 }

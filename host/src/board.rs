@@ -7,7 +7,7 @@
 //! golden model, bit for bit.
 
 use anyhow::{anyhow, bail, Context, Result};
-use fptt_hdl::forward::update_const_writes;
+use fptt_hdl::forward::{update_const_writes, Banking};
 use fptt_hdl::messages::{array, DeviceInfo, Reply, Request, RunConfig, StepIn, STEP_BATCH_HEAD};
 use fptt_hdl::protocol::{encode, next_seq, Command, Decoder, ErrorCode, Frame, MAX_BODY, WINDOW};
 use fptt_sim::fixed::update::{FixedParams, UpdateConsts};
@@ -266,6 +266,8 @@ fn placeholder_info() -> DeviceInfo {
         max_streams: 0,
         clock_hz: 0,
         formats: [fptt_hdl::messages::FormatInfo { bits: 0, frac: 0 }; 7],
+        bank_words: 0,
+        vector_words: 0,
     }
 }
 
@@ -295,27 +297,115 @@ pub fn from_arrays(arrays: Vec<Vec<i32>>) -> FixedParams {
     p
 }
 
-/// Writes every parameter-state array of a `shape` network (configured on the device).
+/// Why a `shape` network with `batch` streams does not fit the device `info` describes.
+pub fn check_fits(info: &DeviceInfo, shape: Shape, batch: usize) -> Result<()> {
+    let dims = [shape.inputs, shape.hidden, shape.outputs];
+    let max = [info.max_inputs, info.max_hidden, info.max_outputs].map(usize::from);
+    anyhow::ensure!(
+        dims.iter().zip(max).all(|(&d, m)| d <= m),
+        "the network (I, H, C) = {dims:?} is larger than the device's largest {max:?}"
+    );
+    anyhow::ensure!(
+        (1..=info.max_streams as usize).contains(&batch),
+        "{batch} streams: the device runs 1 to {} (--batch)",
+        info.max_streams
+    );
+    let lanes = info.lanes as usize;
+    anyhow::ensure!(lanes >= 1, "the device reports no weight lanes: not a protocol-{} device", info.version);
+    let bank = Banking::new(shape, lanes);
+    anyhow::ensure!(
+        bank.weight_words() <= info.bank_words as usize,
+        "the network needs {} weight words per lane on the device's {lanes} lanes, more than its {} \
+         (a smaller --hidden)",
+        bank.weight_words(),
+        info.bank_words
+    );
+    let rows = bank.rows_per_lane();
+    anyhow::ensure!(
+        rows * batch <= info.vector_words as usize,
+        "{batch} streams of {rows} vector rows per lane need {} vector words per lane, more than the \
+         device's {} (fewer streams: --batch)",
+        rows * batch,
+        info.vector_words
+    );
+    Ok(())
+}
+
+/// One LOAD or READ of a `shape` network's words: a lane, its first bank address, and the
+/// golden flat indices of the words at that address and the ones after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankRun {
+    /// The lane.
+    pub lane: u8,
+    /// The first bank address.
+    pub first: u16,
+    /// The flat index of each word, address by address.
+    pub indices: Vec<usize>,
+}
+
+/// The LOADs or READs that cover every parameter word of `shape` on `lanes` lanes
+/// ([`Banking::weight`]): runs of contiguous bank addresses within one lane, at most
+/// [`CHUNK_WORDS`] words each, in lane then address order.
+pub fn bank_runs(shape: Shape, lanes: usize) -> Vec<BankRun> {
+    let bank = Banking::new(shape, lanes);
+    let mut per_lane: Vec<Vec<(usize, usize)>> = vec![vec![]; lanes];
+    for k in 0..Layout::new(shape).len() {
+        let (lane, addr) = bank.weight(k);
+        per_lane[lane].push((addr, k));
+    }
+    let mut runs: Vec<BankRun> = vec![];
+    for (lane, mut words) in per_lane.into_iter().enumerate() {
+        words.sort_unstable();
+        let mut last: Option<usize> = None;
+        for (addr, k) in words {
+            match runs.last_mut() {
+                Some(r) if last == Some(addr.wrapping_sub(1)) && r.indices.len() < CHUNK_WORDS => r.indices.push(k),
+                _ => runs.push(BankRun { lane: lane as u8, first: addr as u16, indices: vec![k] }),
+            }
+            last = Some(addr);
+        }
+    }
+    runs
+}
+
+/// Writes every parameter-state array of a `shape` network (golden flat order) to the banks
+/// of the device's lanes.
 pub fn load_words(board: &mut Board, shape: Shape, words: &FixedParams) -> Result<()> {
     let len = Layout::new(shape).len();
     anyhow::ensure!(words.w.len() == len, "{} parameter words for a network of {len}", words.w.len());
+    let runs = bank_runs(shape, lanes_of(board)?);
     for (a, _) in ARRAYS {
-        for (k, chunk) in array_of(words, a).chunks(CHUNK_WORDS).enumerate() {
-            let first = (k * CHUNK_WORDS) as u32;
-            board.call(&Request::Load { array: a, first, words: chunk.to_vec() })?;
+        let arr = array_of(words, a);
+        for r in &runs {
+            let chunk = r.indices.iter().map(|&k| arr[k]).collect();
+            match board.call(&Request::Load { array: a, lane: r.lane, first: r.first, words: chunk })? {
+                Reply::Load(n) if n as usize == r.indices.len() => {}
+                other => bail!("LOAD answered with {other:?}"),
+            }
         }
     }
     Ok(())
 }
 
-/// Every word of parameter-state array `a` ([`array`](mod@array)) of a `shape` network.
+/// The device's lanes (INFO), at least one.
+fn lanes_of(board: &Board) -> Result<usize> {
+    let lanes = board.info().lanes as usize;
+    anyhow::ensure!(lanes >= 1, "the device reports no weight lanes");
+    Ok(lanes)
+}
+
+/// Every word of parameter-state array `a` ([`array`](mod@array)) of a `shape` network, in
+/// golden flat order, gathered from the banks of the device's lanes.
 pub fn read_array(board: &mut Board, shape: Shape, a: u8) -> Result<Vec<i32>> {
-    let len = Layout::new(shape).len();
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        let count = (len - out.len()).min(CHUNK_WORDS) as u16;
-        match board.call(&Request::Read { array: a, first: out.len() as u32, count })? {
-            Reply::Read(w) if w.len() == count as usize => out.extend(w),
+    let mut out = vec![0; Layout::new(shape).len()];
+    for r in bank_runs(shape, lanes_of(board)?) {
+        let count = r.indices.len() as u16;
+        match board.call(&Request::Read { array: a, lane: r.lane, first: r.first, count })? {
+            Reply::Read(w) if w.len() == count as usize => {
+                for (&k, v) in r.indices.iter().zip(w) {
+                    out[k] = v;
+                }
+            }
             other => bail!("READ answered with {other:?}"),
         }
     }
@@ -361,11 +451,13 @@ impl BoardLearner {
     }
 
     /// A learner on the parameters the board holds: CONFIG for `shape` and `batch` streams
-    /// (a board configured for the same shape keeps its parameters; another shape starts
-    /// from zeros).
+    /// (fresh stream state; the parameter words stay in the lanes' banks, read through the
+    /// banking of `shape`: the same shape keeps its parameters, another one reinterprets the
+    /// words, so load it after). Refused when the network does not fit the device.
     pub fn attach(board: Board, shape: Shape, batch: usize, cfg: FpttConfig) -> Result<Self> {
         let n = Numerics::DEFAULT;
         let consts = UpdateConsts::new(&n, &cfg, batch);
+        check_fits(board.info(), shape, batch)?;
         let mut me = Self { board, shape, batch, n, consts, device_lr: consts.lr, fault: None };
         let step = StepIn::body_bytes(shape.inputs, shape.outputs, batch, true);
         anyhow::ensure!(
@@ -389,14 +481,7 @@ impl BoardLearner {
         for (i, v) in update_const_writes(&self.consts) {
             consts[i] = v as i32;
         }
-        let (s, b) = (self.shape, self.batch);
-        let cfg = RunConfig {
-            inputs: s.inputs as u8,
-            hidden: s.hidden as u8,
-            outputs: s.outputs as u8,
-            streams: b as u8,
-            consts,
-        };
+        let cfg = RunConfig::new(self.shape, self.batch, consts, lanes_of(&self.board)?);
         self.board.call(&Request::Config(cfg))?;
         self.device_lr = self.consts.lr;
         Ok(())
@@ -582,5 +667,28 @@ impl Learner for BoardLearner {
 
     fn fault(&self) -> Option<String> {
         self.fault.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bank_runs_cover_every_word_once_at_its_banking_place() {
+        for (dims, lanes) in [((2, 8, 1), 16), ((2, 5, 3), 3), ((64, 64, 64), 16), ((7, 33, 5), 1)] {
+            let shape = Shape::new(dims.0, dims.1, dims.2).unwrap();
+            let bank = Banking::new(shape, lanes);
+            let runs = bank_runs(shape, lanes);
+            let mut seen = vec![false; Layout::new(shape).len()];
+            for r in &runs {
+                assert!(!r.indices.is_empty() && r.indices.len() <= CHUNK_WORDS);
+                for (j, &k) in r.indices.iter().enumerate() {
+                    assert_eq!(bank.weight(k), (r.lane as usize, r.first as usize + j), "{dims:?} on {lanes}");
+                    assert!(!std::mem::replace(&mut seen[k], true), "word {k} twice");
+                }
+            }
+            assert!(seen.iter().all(|&s| s), "every word");
+        }
     }
 }

@@ -48,8 +48,12 @@ pub struct InfoReport {
     pub version: u8,
     /// Largest (I, H, C).
     pub max_sizes: [u8; 3],
-    /// Weight lanes (0: an emulator).
+    /// Weight lanes.
     pub lanes: u8,
+    /// Words of each lane's weight banks.
+    pub bank_words: u16,
+    /// Words of each lane's vector banks.
+    pub vector_words: u16,
     /// Largest B.
     pub max_streams: u8,
     /// Clock (0: an emulator).
@@ -78,6 +82,8 @@ pub fn info(args: &InfoArgs) -> Result<InfoReport> {
         version: i.version,
         max_sizes: [i.max_inputs, i.max_hidden, i.max_outputs],
         lanes: i.lanes,
+        bank_words: i.bank_words,
+        vector_words: i.vector_words,
         max_streams: i.max_streams,
         clock_hz: i.clock_hz,
         formats: i.formats.iter().map(|f| (f.bits, f.frac)).collect(),
@@ -94,6 +100,7 @@ pub fn print_info(r: &InfoReport) {
     let clock = if r.clock_hz == 0 { "no clock (emulator)".to_string() } else { format!("{} Hz", r.clock_hz) };
     println!("{}: protocol {}, {clock}, {} lanes", r.device, r.version, r.lanes);
     println!("  largest I, H, C: {:?}; largest B: {}", r.max_sizes, r.max_streams);
+    println!("  banks per lane: {} weight words, {} vector words", r.bank_words, r.vector_words);
     let names = ["input", "state", "gate", "weight", "weight_avg", "lambda", "grad"];
     let f: Vec<String> = names.iter().zip(&r.formats).map(|(n, (b, q))| format!("{n} s{b}.{q}")).collect();
     println!("  formats: {}", f.join(", "));

@@ -5,8 +5,8 @@
 //! order) is answered with an error reply and changes nothing; a repeated frame (its reply was
 //! lost) gets its cached reply and runs nothing again (PROTOCOL.md's sequence rules).
 
-use fptt_hdl::forward::update_consts_of;
-use fptt_hdl::messages::{array, DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
+use fptt_hdl::forward::{update_consts_of, Banking, BANK_ADDR_BITS, LANE_BITS, WEIGHT_ADDR_BITS};
+use fptt_hdl::messages::{config_table_words, DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
 use fptt_hdl::protocol::{encode, next_seq, Command, Decoder, ErrorCode, Frame, VERSION, WINDOW};
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
@@ -18,11 +18,22 @@ use std::collections::VecDeque;
 pub const MAX_DIM: usize = 64;
 /// Streams the emulated device runs at most.
 pub const MAX_STREAMS: usize = 64;
+/// Words of each lane's weight banks (the unit's).
+pub const BANK_WORDS: usize = 1 << WEIGHT_ADDR_BITS;
+/// Words of each lane's vector banks (the unit's).
+pub const VECTOR_WORDS: usize = 1 << BANK_ADDR_BITS;
+/// Lanes of the emulator unless told otherwise: a 64-wide network with 64 streams fits.
+pub const DEFAULT_LANES: usize = 16;
+/// Most lanes a unit has.
+pub const MAX_LANES: usize = 1 << LANE_BITS;
 
 /// The golden model behind the protocol.
 pub struct Device {
     decoder: Decoder,
-    learner: Option<FixedLearner>,
+    lanes: usize,
+    /// The bank image: per array, every lane's bank (`lane * BANK_WORDS + address`).
+    bank: [Vec<i32>; 5],
+    run: Option<Run>,
     status: StatusInfo,
     n: Numerics,
     /// The seq the next frame must carry (None: any, before the first frame).
@@ -31,18 +42,34 @@ pub struct Device {
     sent: VecDeque<(u8, Vec<u8>)>,
 }
 
+/// The configured network: the learner on the parameter words gathered from the bank image.
+struct Run {
+    learner: FixedLearner,
+    /// The bank-image index (`lane * BANK_WORDS + address`) of each golden flat parameter.
+    map: Vec<usize>,
+    /// The bank image changed since the learner's words were gathered (a LOAD).
+    learner_stale: bool,
+    /// The learner's words changed since they were scattered to the bank image (a step, a
+    /// commit). Never both.
+    bank_stale: bool,
+}
+
 impl Default for Device {
     fn default() -> Self {
-        Self::new()
+        Self::new(DEFAULT_LANES)
     }
 }
 
 impl Device {
-    /// A device with no configuration yet.
-    pub fn new() -> Self {
+    /// A unit of `lanes` lanes (1 to [`MAX_LANES`]) at power-on: every bank word zero, no
+    /// configuration.
+    pub fn new(lanes: usize) -> Self {
+        assert!((1..=MAX_LANES).contains(&lanes), "1 to {MAX_LANES} lanes");
         Self {
             decoder: Decoder::new(),
-            learner: None,
+            lanes,
+            bank: std::array::from_fn(|_| vec![0; lanes * BANK_WORDS]),
+            run: None,
             status: StatusInfo::default(),
             n: Numerics::DEFAULT,
             expected: None,
@@ -96,11 +123,13 @@ impl Device {
     }
 
     fn serve(&mut self, f: &Frame) -> Frame {
-        let dims = self.learner.as_ref().map(|l| {
-            let s = l.shape();
-            (s.inputs, s.outputs, l.batch())
+        let dims = self.run.as_ref().map(|r| {
+            let s = r.learner.shape();
+            (s.inputs, s.outputs, r.learner.batch())
         });
+        let info = self.info();
         let result = Request::parse(f, dims).and_then(|r| {
+            r.check(&info, dims)?;
             let command = r.command();
             self.execute(r).map(|reply| (reply, command))
         });
@@ -113,13 +142,14 @@ impl Device {
         }
     }
 
+    /// Runs a request that passed the protocol's checks ([`Request::check`]).
     fn execute(&mut self, r: Request) -> Result<Reply, ErrorCode> {
         Ok(match r {
             Request::Info => Reply::Info(self.info()),
             Request::Status => {
-                let config = self.learner.as_ref().map_or([0; 4], |l| {
-                    let s = l.shape();
-                    [s.inputs, s.hidden, s.outputs, l.batch()].map(|d| d as u8)
+                let config = self.run.as_ref().map_or([0; 4], |r| {
+                    let s = r.learner.shape();
+                    [s.inputs, s.hidden, s.outputs, r.learner.batch()].map(|d| d as u8)
                 });
                 Reply::Status(StatusInfo { config, ..self.status })
             }
@@ -127,31 +157,31 @@ impl Device {
                 self.configure(&c)?;
                 Reply::Config
             }
-            Request::Load { array, first, words } => {
-                let l = self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?;
-                let range = word_range(l, array, first as usize, words.len())?;
-                l.load_words(|p| array_mut(p, array)[range].copy_from_slice(&words));
+            Request::Load { array, lane, first, words } => {
+                self.sync_bank();
+                let at = lane as usize * BANK_WORDS + first as usize;
+                self.bank[array as usize][at..at + words.len()].copy_from_slice(&words);
+                if let Some(run) = &mut self.run {
+                    run.learner_stale = true;
+                }
                 Reply::Load(words.len() as u16)
             }
-            Request::Read { array, first, count } => {
-                let l = self.learner.as_ref().ok_or(ErrorCode::OutOfRange)?;
-                let range = word_range(l, array, first as usize, count as usize)?;
-                if count as usize * 4 > fptt_hdl::protocol::MAX_BODY {
-                    return Err(ErrorCode::OutOfRange);
-                }
-                Reply::Read(crate::board::array_of(l.words(), array)[range].to_vec())
+            Request::Read { array, lane, first, count } => {
+                self.sync_bank();
+                let at = lane as usize * BANK_WORDS + first as usize;
+                Reply::Read(self.bank[array as usize][at..at + count as usize].to_vec())
             }
             Request::ResetState => {
-                self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?.reset_state();
+                self.run.as_mut().ok_or(ErrorCode::OutOfRange)?.learner.reset_state();
                 Reply::ResetState
             }
             Request::CommitAverage => {
-                self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?.commit_average();
+                let l = self.learner()?;
+                l.commit_average();
                 Reply::CommitAverage
             }
             Request::StepBatch { outputs, steps } => {
-                let l = self.learner.as_mut().ok_or(ErrorCode::OutOfRange)?;
-                check_steps(l, &steps)?;
+                let l = self.learner()?;
                 let mut all = vec![];
                 for s in &steps {
                     if let Some(lr) = s.lr {
@@ -168,6 +198,33 @@ impl Device {
         })
     }
 
+    /// The learner, its words gathered from the bank image if a LOAD changed it, to run steps
+    /// or a commit (which leave the bank image to be scattered again).
+    fn learner(&mut self) -> Result<&mut FixedLearner, ErrorCode> {
+        let run = self.run.as_mut().ok_or(ErrorCode::OutOfRange)?;
+        if run.learner_stale {
+            let words = gather(&self.bank, &run.map);
+            run.learner.load_words(|p| *p = words);
+            run.learner_stale = false;
+        }
+        run.bank_stale = true;
+        Ok(&mut run.learner)
+    }
+
+    /// Brings the bank image up to date with the learner's words (before a READ, a LOAD or a
+    /// CONFIG).
+    fn sync_bank(&mut self) {
+        if let Some(run) = self.run.as_mut().filter(|r| r.bank_stale) {
+            let p = run.learner.words();
+            for (a, words) in [&p.w, &p.w_bar, &p.lambda, &p.m, &p.u].into_iter().enumerate() {
+                for (&at, &w) in run.map.iter().zip(words) {
+                    self.bank[a][at] = w;
+                }
+            }
+            run.bank_stale = false;
+        }
+    }
+
     fn info(&self) -> DeviceInfo {
         let f = |x: Fmt| FormatInfo { bits: x.bits as u8, frac: x.frac as u8 };
         let n = &self.n;
@@ -176,75 +233,47 @@ impl Device {
             max_inputs: MAX_DIM as u8,
             max_hidden: MAX_DIM as u8,
             max_outputs: MAX_DIM as u8,
-            lanes: 0,
+            lanes: self.lanes as u8,
             max_streams: MAX_STREAMS as u8,
             clock_hz: 0,
             formats: [n.input, n.state, n.gate, n.weight, n.weight_avg, n.lambda, n.grad].map(f),
+            bank_words: BANK_WORDS as u16,
+            vector_words: VECTOR_WORDS as u16,
         }
     }
 
-    /// CONFIG: a new shape starts from zero parameters; the same shape keeps them, and the same
-    /// shape and batch keep the streams' state too (a new learning rate mid-sequence).
+    /// CONFIG (after the protocol's checks): the golden model's own checks (R and the table
+    /// are those of the shape on this unit's lanes, the weights fit the banks), then a fresh
+    /// learner (fresh stream state) on the parameter words the bank image holds, read through
+    /// the new shape's banking.
     fn configure(&mut self, c: &RunConfig) -> Result<(), ErrorCode> {
         let (i, h, o, b) = (c.inputs as usize, c.hidden as usize, c.outputs as usize, c.streams as usize);
-        if [i, h, o].iter().any(|&d| !(1..=MAX_DIM).contains(&d)) || !(1..=MAX_STREAMS).contains(&b) {
+        let shape = Shape::new(i, h, o).map_err(|_| ErrorCode::OutOfRange)?;
+        let banking = Banking::new(shape, self.lanes);
+        if c.rows as usize != banking.rows_per_lane()
+            || banking.weight_words() > BANK_WORDS
+            || c.table != config_table_words(shape, self.lanes)
+        {
             return Err(ErrorCode::OutOfRange);
         }
-        let shape = Shape::new(i, h, o).map_err(|_| ErrorCode::OutOfRange)?;
+        self.sync_bank();
+        let map: Vec<usize> = (0..Layout::new(shape).len())
+            .map(|k| {
+                let (lane, addr) = banking.weight(k);
+                lane * BANK_WORDS + addr
+            })
+            .collect();
         let consts = update_consts_of(&c.consts.map(|v| v as i64));
-        if let Some(l) = self.learner.as_mut() {
-            if l.shape() == shape && l.batch() == b {
-                l.set_consts(consts);
-                return Ok(());
-            }
-        }
-        let words = match &self.learner {
-            Some(l) if l.shape() == shape => l.words().clone(),
-            _ => {
-                let len = Layout::new(shape).len();
-                FixedParams::from_reals(&self.n, &vec![0.0; len])
-            }
-        };
-        self.learner = Some(FixedLearner::with_words(shape, b, words, consts, self.n));
+        let learner = FixedLearner::with_words(shape, b, gather(&self.bank, &map), consts, self.n);
+        self.run = Some(Run { learner, map, learner_stale: false, bank_stale: false });
         Ok(())
     }
 }
 
-fn word_range(l: &FixedLearner, array: u8, first: usize, count: usize) -> Result<std::ops::Range<usize>, ErrorCode> {
-    if array >= array::COUNT || first.checked_add(count).is_none_or(|end| end > l.words().len()) {
-        return Err(ErrorCode::OutOfRange);
-    }
-    Ok(first..first + count)
-}
-
-fn array_mut(p: &mut FixedParams, array: u8) -> &mut Vec<i32> {
-    match array {
-        array::W => &mut p.w,
-        array::W_BAR => &mut p.w_bar,
-        array::LAMBDA => &mut p.lambda,
-        array::M => &mut p.m,
-        _ => &mut p.u,
-    }
-}
-
-/// Every code must fit its format (inputs, targets, step weights) and every class name an
-/// output: checked before any step runs, so a bad batch changes nothing.
-fn check_steps(l: &FixedLearner, steps: &[StepIn]) -> Result<(), ErrorCode> {
-    let n = l.numerics();
-    let c = l.shape().outputs;
-    let fits = |v: &[i32], f: Fmt| v.iter().all(|&x| (f.min()..=f.max()).contains(&(x as i64)));
-    for s in steps {
-        let targets_ok = if s.classify {
-            s.target.chunks(c).all(|t| (0..c as i32).contains(&t[0]))
-        } else {
-            fits(&s.target, n.state)
-        };
-        let lr_ok = s.lr.is_none_or(|lr| fits(&[lr], n.lr));
-        if !(targets_ok && lr_ok && fits(&s.x, n.input) && fits(&s.weight, n.gain)) {
-            return Err(ErrorCode::OutOfRange);
-        }
-    }
-    Ok(())
+/// The parameter words at `map`'s places of the bank image (golden flat order).
+fn gather(bank: &[Vec<i32>; 5], map: &[usize]) -> FixedParams {
+    let arrays: Vec<Vec<i32>> = bank.iter().map(|b| map.iter().map(|&at| b[at]).collect()).collect();
+    crate::board::from_arrays(arrays)
 }
 
 fn step(l: &mut FixedLearner, s: &StepIn) -> Vec<i32> {
@@ -263,6 +292,7 @@ fn step(l: &mut FixedLearner, s: &StepIn) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fptt_hdl::messages::{array, CONFIG_BODY};
     use fptt_hdl::protocol::Decoder;
 
     /// A device and the host's next seq.
@@ -272,29 +302,100 @@ mod tests {
     }
 
     impl Link {
+        fn new(lanes: usize) -> Self {
+            Link { d: Device::new(lanes), seq: 0 }
+        }
+
         fn frames(&mut self, bytes: &[u8]) -> Vec<Frame> {
             Decoder::new().push(&self.d.push(bytes)).into_iter().map(|f| f.unwrap()).collect()
         }
 
-        fn call(&mut self, req: &Request) -> Reply {
-            self.seq = next_seq(self.seq);
-            let f = self.frames(&encode(&req.frame(self.seq)));
+        /// Sends `f` (with the next seq); its one reply, as `command`'s. A refused frame does
+        /// not advance the count.
+        fn raw(&mut self, command: Command, body: Vec<u8>) -> Reply {
+            let seq = next_seq(self.seq);
+            let f = self.frames(&encode(&Frame { seq, command: command as u8, body }));
             assert_eq!(f.len(), 1, "one reply");
-            assert_eq!(f[0].seq, self.seq);
-            Reply::parse(&f[0], req.command()).unwrap()
+            assert_eq!(f[0].seq, seq);
+            let r = Reply::parse(&f[0], command).unwrap();
+            if !matches!(r, Reply::Error(..)) {
+                self.seq = seq;
+            }
+            r
+        }
+
+        fn call(&mut self, req: &Request) -> Reply {
+            self.raw(req.command(), req.body())
+        }
+
+        /// The reply must be a refusal with `e`.
+        fn refused(&mut self, req: &Request, e: ErrorCode) {
+            let seq = next_seq(self.seq);
+            assert_eq!(self.call(req), Reply::Error(e, seq), "{:?}", req.command());
         }
 
         fn read_w(&mut self) -> Reply {
-            self.call(&Request::Read { array: array::W, first: 5, count: 10 })
+            self.call(&Request::Read { array: array::W, lane: 0, first: 5, count: 10 })
+        }
+
+        /// CONFIG with the update constants of a real run (Adamax, lr 0.01).
+        fn config(&mut self, shape: Shape, streams: usize) -> Reply {
+            let lanes = self.d.lanes;
+            self.call(&Request::Config(RunConfig::new(shape, streams, real_consts(streams), lanes)))
+        }
+
+        fn status(&mut self) -> StatusInfo {
+            match self.call(&Request::Status) {
+                Reply::Status(s) => s,
+                other => panic!("{other:?}"),
+            }
+        }
+
+        /// Every word of `a` for `shape`, gathered through its banking with READs.
+        fn read_flat(&mut self, shape: Shape, a: u8) -> Vec<i32> {
+            let bank = Banking::new(shape, self.d.lanes);
+            (0..Layout::new(shape).len())
+                .map(|k| {
+                    let (lane, addr) = bank.weight(k);
+                    match self.call(&Request::Read { array: a, lane: lane as u8, first: addr as u16, count: 1 }) {
+                        Reply::Read(w) => w[0],
+                        other => panic!("{other:?}"),
+                    }
+                })
+                .collect()
+        }
+
+        /// Writes `words` (golden flat order) of `a` for `shape`, one LOAD per word.
+        fn load_flat(&mut self, shape: Shape, a: u8, words: &[i32]) {
+            let bank = Banking::new(shape, self.d.lanes);
+            for (k, &w) in words.iter().enumerate() {
+                let (lane, addr) = bank.weight(k);
+                let r = self.call(&Request::Load { array: a, lane: lane as u8, first: addr as u16, words: vec![w] });
+                assert_eq!(r, Reply::Load(1));
+            }
         }
     }
 
+    fn real_consts(streams: usize) -> [i32; 10] {
+        use fptt_sim::fptt::{FpttConfig, Optimizer};
+        let cfg = FpttConfig { optimizer: Optimizer::Adamax, lr: 1e-2, a: 0.1, beta_f: 0.5, clip: None };
+        let mut c = [0; 10];
+        let u = fptt_sim::fixed::update::UpdateConsts::new(&Numerics::DEFAULT, &cfg, streams);
+        for (i, v) in fptt_hdl::forward::update_const_writes(&u) {
+            c[i] = v as i32;
+        }
+        c
+    }
+
+    fn small() -> Shape {
+        Shape::new(2, 4, 3).unwrap()
+    }
+
     fn configured() -> Link {
-        let mut l = Link { d: Device::new(), seq: 0 };
-        let cfg = RunConfig { inputs: 2, hidden: 4, outputs: 3, streams: 2, consts: [1; 10] };
-        assert_eq!(l.call(&Request::Config(cfg)), Reply::Config);
+        let mut l = Link::new(DEFAULT_LANES);
+        assert_eq!(l.config(small(), 2), Reply::Config);
         let words: Vec<i32> = (0..10).collect();
-        assert_eq!(l.call(&Request::Load { array: array::W, first: 5, words }), Reply::Load(10));
+        assert_eq!(l.call(&Request::Load { array: array::W, lane: 0, first: 5, words }), Reply::Load(10));
         l
     }
 
@@ -308,44 +409,29 @@ mod tests {
         let before = l.read_w();
         assert_eq!(before, Reply::Read((0..10).collect()));
         // a bit flip in a LOAD: refused (CRC), the words stay
-        let mut bytes = encode(&Request::Load { array: array::W, first: 5, words: vec![7; 10] }.frame(next_seq(l.seq)));
+        let load = Request::Load { array: array::W, lane: 0, first: 5, words: vec![7; 10] };
+        let mut bytes = encode(&load.frame(next_seq(l.seq)));
         bytes[9] ^= 0x10;
         let f = l.frames(&bytes);
         assert_eq!(Reply::parse(&f[0], Command::Load), Ok(Reply::Error(ErrorCode::BadCrc, 0)));
         // garbage, then a truncated frame: refused; out of range: refused with its seq
         l.d.push(&[1, 2, 3, 0, 5, 0]);
-        let far = Request::Load { array: array::W, first: 1000, words: vec![1] };
-        assert_eq!(l.call(&far), Reply::Error(ErrorCode::OutOfRange, l.seq));
-        l.seq -= 1; // (a refused frame does not advance the count)
+        l.refused(&Request::Load { array: array::W, lane: 0, first: 4095, words: vec![1, 2] }, ErrorCode::OutOfRange);
         let mut bad_class = step(true);
         bad_class.classify = true;
         bad_class.target = vec![0, 0, 0, 3, 0, 0];
-        let bad_class = Request::StepBatch { outputs: true, steps: vec![bad_class] };
-        assert_eq!(l.call(&bad_class), Reply::Error(ErrorCode::OutOfRange, l.seq));
-        l.seq -= 1;
+        l.refused(&Request::StepBatch { outputs: true, steps: vec![bad_class] }, ErrorCode::OutOfRange);
         let mut too_big = step(true);
         too_big.x = vec![1 << 20; 4];
-        assert_eq!(
-            l.call(&Request::StepBatch { outputs: true, steps: vec![too_big] }),
-            Reply::Error(ErrorCode::OutOfRange, l.seq)
-        );
-        l.seq -= 1;
+        l.refused(&Request::StepBatch { outputs: true, steps: vec![too_big] }, ErrorCode::OutOfRange);
         let mut bad_lr = step(true);
         bad_lr.lr = Some(-1 << 30);
-        assert_eq!(
-            l.call(&Request::StepBatch { outputs: true, steps: vec![step(true), bad_lr] }),
-            Reply::Error(ErrorCode::OutOfRange, l.seq)
-        );
-        l.seq -= 1;
+        l.refused(&Request::StepBatch { outputs: true, steps: vec![step(true), bad_lr] }, ErrorCode::OutOfRange);
         assert_eq!(l.read_w(), before);
-        match l.call(&Request::Status) {
-            Reply::Status(s) => {
-                // the flipped frame, two garbage ones, four out of range
-                assert_eq!((s.frames_refused, s.steps), (7, 0), "{s:?}");
-                assert_eq!(s.last_error, ErrorCode::OutOfRange as u8);
-            }
-            other => panic!("{other:?}"),
-        }
+        let s = l.status();
+        // the flipped frame, two garbage ones, four out of range
+        assert_eq!((s.frames_refused, s.steps), (7, 0), "{s:?}");
+        assert_eq!(s.last_error, ErrorCode::OutOfRange as u8);
     }
 
     #[test]
@@ -366,7 +452,7 @@ mod tests {
         let mut with_lr = step(true);
         with_lr.lr = Some(77);
         l.call(&Request::StepBatch { outputs: false, steps: vec![step(true), with_lr, step(true)] });
-        assert_eq!(l.d.learner.as_ref().unwrap().consts().lr, 77);
+        assert_eq!(l.d.run.as_ref().unwrap().learner.consts().lr, 77);
     }
 
     #[test]
@@ -383,14 +469,190 @@ mod tests {
         // the cache and nothing runs twice
         let first = l.frames(&[a.clone(), b.clone()].concat());
         assert_eq!(l.d.status.steps, before + 2);
-        let words = l.d.learner.as_ref().unwrap().words().clone();
+        let words = l.d.run.as_ref().unwrap().learner.words().clone();
         let again = l.frames(&[a, b].concat());
         assert_eq!(first, again);
         assert_eq!(l.d.status.steps, before + 2);
-        assert_eq!(l.d.learner.as_ref().unwrap().words(), &words);
+        assert_eq!(l.d.run.as_ref().unwrap().learner.words(), &words);
         // INFO restarts the count at any seq
         l.seq = 200;
-        assert!(matches!(l.call(&Request::Info), Reply::Info(_)));
+        match l.call(&Request::Info) {
+            Reply::Info(i) => {
+                assert_eq!((i.version, i.lanes), (VERSION, DEFAULT_LANES as u8));
+                assert_eq!((i.bank_words, i.vector_words), (4096, 1024));
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(l.call(&steps(false)), Reply::StepBatch(_)));
+    }
+
+    /// Words of a `shape` network, distinct and within every array's width.
+    fn test_words(shape: Shape, salt: i32) -> FixedParams {
+        let len = Layout::new(shape).len() as i32;
+        let arrays = (0..5).map(|a| (0..len).map(|k| (k * 37 + a * 1000 + salt) % 30_000 - 15_000).collect()).collect();
+        let mut p = crate::board::from_arrays(arrays);
+        p.u.iter_mut().for_each(|u| *u = u.abs());
+        p
+    }
+
+    #[test]
+    fn loaded_words_are_what_the_steps_use_and_reads_see_what_they_wrote() {
+        // lanes that do not divide the dimensions: padding rows in the banks
+        for lanes in [1, 3, 16] {
+            let shape = Shape::new(2, 5, 3).unwrap();
+            let mut l = Link::new(lanes);
+            assert_eq!(l.config(shape, 2), Reply::Config);
+            let words = test_words(shape, 7);
+            for (a, _) in crate::board::ARRAYS {
+                l.load_flat(shape, a, crate::board::array_of(&words, a));
+            }
+            let consts = update_consts_of(&real_consts(2).map(|v| v as i64));
+            let mut golden = FixedLearner::with_words(shape, 2, words.clone(), consts, Numerics::DEFAULT);
+            let s = step(true);
+            let mut want = vec![0; 6];
+            golden.step_codes(&s.x, &s.target, &[256, 0], true, &mut want);
+            golden.commit_average();
+            golden.step_codes(&s.x, &s.target, &[256, 0], true, &mut want);
+            let steps = |s: &StepIn| Request::StepBatch { outputs: true, steps: vec![s.clone()] };
+            assert!(matches!(l.call(&steps(&s)), Reply::StepBatch(_)));
+            assert_eq!(l.call(&Request::CommitAverage), Reply::CommitAverage);
+            assert_eq!(l.call(&steps(&s)), Reply::StepBatch(want), "{lanes} lanes");
+            for (a, _) in crate::board::ARRAYS {
+                let got = l.read_flat(shape, a);
+                assert_eq!(&got, crate::board::array_of(golden.words(), a), "array {a}, {lanes} lanes");
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_shape_reads_the_bank_image_through_its_own_banking() {
+        let (a, b) = (small(), Shape::new(3, 5, 2).unwrap());
+        let mut l = Link::new(3);
+        // LOAD and READ before any CONFIG act on the bank image (zero at power-on)
+        let r = Request::Read { array: array::W_BAR, lane: 2, first: 4000, count: 96 };
+        assert_eq!(l.call(&r), Reply::Read(vec![0; 96]));
+        let w = test_words(a, 1);
+        l.load_flat(a, array::W, &w.w);
+        assert_eq!(l.read_flat(a, array::W), w.w);
+        // shape a reads them as loaded; a step learns
+        assert_eq!(l.config(a, 2), Reply::Config);
+        assert_eq!(&l.d.run.as_ref().unwrap().learner.words().w, &w.w);
+        let learn = Request::StepBatch { outputs: false, steps: vec![step(true)] };
+        assert_eq!(l.call(&learn), Reply::StepBatch(vec![]));
+        let learned = l.d.run.as_ref().unwrap().learner.words().clone();
+        assert_ne!(learned.w, w.w);
+        // shape b: the same bank words, read through b's banking (its own map, its own words)
+        let image = |l: &mut Link, shape: Shape| -> Vec<i32> {
+            let bank = Banking::new(shape, 3);
+            let mut flat = vec![0; 3 * BANK_WORDS];
+            for (k, &v) in learned.w.iter().enumerate() {
+                let (lane, addr) = Banking::new(a, 3).weight(k);
+                flat[lane * BANK_WORDS + addr] = v;
+            }
+            let _ = l;
+            (0..Layout::new(shape).len())
+                .map(|k| {
+                    let (lane, addr) = bank.weight(k);
+                    flat[lane * BANK_WORDS + addr]
+                })
+                .collect()
+        };
+        assert_eq!(l.config(b, 1), Reply::Config);
+        let want_b = image(&mut l, b);
+        assert_eq!(l.d.run.as_ref().unwrap().learner.words().w, want_b);
+        assert_ne!(want_b, vec![0; want_b.len()]);
+        // a step with shape b's stream state fresh (CONFIG resets it), no learning: nothing moves
+        let x =
+            StepIn { learn: false, classify: false, x: vec![4096; 3], target: vec![0; 2], weight: vec![0], lr: None };
+        assert!(matches!(l.call(&Request::StepBatch { outputs: true, steps: vec![x] }), Reply::StepBatch(_)));
+        // back to shape a: the words the step learned, through a's banking again
+        assert_eq!(l.config(a, 2), Reply::Config);
+        assert_eq!(l.d.run.as_ref().unwrap().learner.words(), &learned);
+        assert_eq!(l.read_flat(a, array::W), learned.w);
+    }
+
+    #[test]
+    fn config_resets_every_stream() {
+        let mut l = configured();
+        let learn = Request::StepBatch { outputs: false, steps: vec![step(true)] };
+        assert_eq!(l.call(&learn), Reply::StepBatch(vec![]));
+        let s = l.d.run.as_ref().unwrap().learner.stream(0).clone();
+        assert_eq!(l.config(small(), 2), Reply::Config);
+        let fresh = fptt_sim::fixed::model::FixedState::initial(small(), &Numerics::DEFAULT);
+        assert_eq!(l.d.run.as_ref().unwrap().learner.stream(0), &fresh);
+        assert_ne!(s, fresh);
+    }
+
+    #[test]
+    fn every_check_refuses_with_its_code() {
+        let mut l = Link::new(4);
+        let (oor, bad) = (ErrorCode::OutOfRange, ErrorCode::BadLength);
+        // before any CONFIG
+        l.refused(&Request::ResetState, oor);
+        l.refused(&Request::CommitAverage, oor);
+        assert_eq!(l.raw(Command::ResetState, vec![1]), Reply::Error(bad, next_seq(l.seq)));
+        assert_eq!(l.raw(Command::StepBatch, vec![]), Reply::Error(oor, next_seq(l.seq)));
+        assert_eq!(l.raw(Command::Info, vec![0]), Reply::Error(bad, next_seq(l.seq)));
+        // LOAD and READ
+        assert_eq!(l.raw(Command::Load, vec![0, 0, 0]), Reply::Error(bad, next_seq(l.seq)));
+        assert_eq!(l.raw(Command::Load, vec![0, 0, 0, 0, 1]), Reply::Error(bad, next_seq(l.seq)));
+        assert_eq!(l.raw(Command::Load, vec![0, 3, 0, 0]), Reply::Load(0));
+        assert_eq!(l.raw(Command::Read, vec![0, 0, 0, 0, 1]), Reply::Error(bad, next_seq(l.seq)));
+        let load = |array, lane, first, words| Request::Load { array, lane, first, words };
+        l.refused(&load(5, 0, 0, vec![1]), oor);
+        l.refused(&load(0, 4, 0, vec![1]), oor);
+        l.refused(&load(0, 0, 4090, vec![1; 7]), oor);
+        l.refused(&load(0, 0, 0, vec![1 << 26]), oor);
+        l.refused(&load(3, 0, 0, vec![1 << 17]), oor);
+        assert_eq!(l.call(&load(1, 3, 4090, vec![-(1 << 26); 6])), Reply::Load(6));
+        let read = |array, lane, first, count| Request::Read { array, lane, first, count };
+        l.refused(&read(5, 0, 0, 1), oor);
+        l.refused(&read(0, 4, 0, 1), oor);
+        l.refused(&read(0, 0, 4000, 97), oor);
+        l.refused(&read(0, 0, 0, 1025), oor);
+        assert_eq!(l.call(&read(1, 3, 4094, 2)), Reply::Read(vec![-(1 << 26); 2]));
+        // CONFIG: the protocol's checks and the golden model's own
+        let good = RunConfig::new(small(), 2, [1; 10], 4);
+        let mut body = Request::Config(good.clone()).body();
+        body.pop();
+        assert_eq!(body.len(), CONFIG_BODY - 1);
+        assert_eq!(l.raw(Command::Config, body), Reply::Error(bad, next_seq(l.seq)));
+        let config = |f: &dyn Fn(&mut RunConfig)| {
+            let mut c = good.clone();
+            f(&mut c);
+            Request::Config(c)
+        };
+        l.refused(&config(&|c| c.hidden = 65), oor);
+        l.refused(&config(&|c| c.streams = 0), oor);
+        l.refused(&config(&|c| c.consts[0] = 1 << 17), oor);
+        l.refused(&config(&|c| c.consts[fptt_hdl::forward::uconst::ADAMAX] = 2), oor);
+        l.refused(&config(&|c| c.table[0] = 1 << 26), oor);
+        l.refused(&config(&|c| c.rows = 2), oor); // not the shape's R
+        l.refused(&config(&|c| c.table[3] += 1), oor); // not the shape's table
+        l.refused(&config(&|c| c.table = RunConfig::new(small(), 2, [1; 10], 3).table), oor); // another L
+        let wide = Shape::new(64, 64, 64).unwrap();
+        assert!(Banking::new(wide, 4).weight_words() > BANK_WORDS);
+        l.refused(&Request::Config(RunConfig::new(wide, 1, [1; 10], 4)), oor); // weights do not fit
+        assert_eq!(l.status().config, [0; 4], "nothing configured");
+        assert_eq!(l.call(&Request::Config(good)), Reply::Config);
+        // STEP_BATCH
+        assert_eq!(l.raw(Command::StepBatch, vec![1, 0]), Reply::Error(bad, next_seq(l.seq)));
+        let one = Request::StepBatch { outputs: true, steps: vec![step(true)] }.body();
+        assert_eq!(l.raw(Command::StepBatch, [&one[..], &[0]].concat()), Reply::Error(bad, next_seq(l.seq)));
+        assert_eq!(l.raw(Command::StepBatch, one[..one.len() - 1].to_vec()), Reply::Error(bad, next_seq(l.seq)));
+        let two = Request::StepBatch { outputs: true, steps: vec![step(true), step(true)] }.body();
+        let mut flags = two.clone();
+        flags[3] = 8;
+        flags.truncate(flags.len() - 1); // a bad flag before the missing byte: OutOfRange
+        assert_eq!(l.raw(Command::StepBatch, flags), Reply::Error(oor, next_seq(l.seq)));
+        // (outputs wanted with steps x B x C x 4 > MAX_BODY cannot come in a frame: a step's
+        // request bytes outnumber its reply's; Request::check's test in hdl/tests/messages.rs
+        // covers it)
+        let many = Request::StepBatch { outputs: true, steps: vec![step(false); 83] };
+        assert!(many.body().len() <= fptt_hdl::protocol::MAX_BODY);
+        assert!(matches!(l.call(&many), Reply::StepBatch(o) if o.len() == 83 * 6));
+        let s = l.status();
+        assert_eq!(s.steps, 83);
+        assert_eq!(s.config, [2, 4, 3, 2]);
     }
 }

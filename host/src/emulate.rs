@@ -25,6 +25,10 @@ pub struct EmulateArgs {
     /// Backend behind the link.
     #[arg(long, value_enum, default_value_t = EmulateBackend::Fixed)]
     pub backend: EmulateBackend,
+    /// Weight lanes L of the emulated unit (1 to 32): INFO reports them, and the host lays the
+    /// parameters out in their banks.
+    #[arg(long, default_value_t = crate::device::DEFAULT_LANES)]
+    pub lanes: usize,
     /// Line rate the emulator paces its bytes at (bits per second, 10 bits a byte).
     #[arg(long, default_value_t = 3_000_000)]
     pub baud: u32,
@@ -41,6 +45,11 @@ pub struct EmulateArgs {
 /// as a UART: one thread receives (paced), one computes, one sends (paced).
 pub fn run(args: &EmulateArgs) -> Result<()> {
     anyhow::ensure!(args.baud > 0, "--baud must be positive");
+    anyhow::ensure!(
+        (1..=crate::device::MAX_LANES).contains(&args.lanes),
+        "--lanes must be 1 to {}",
+        crate::device::MAX_LANES
+    );
     anyhow::ensure!(args.damage_every != Some(0), "--damage-every must be at least 1");
     let pty = nix::pty::openpty(None, None).context("open a pseudo-terminal")?;
     // the serial side raw, as a UART: no echo, no line editing (the host's open sets it too)
@@ -51,7 +60,8 @@ pub fn run(args: &EmulateArgs) -> Result<()> {
     println!("{}", path.display());
     std::io::stdout().flush()?;
     eprintln!(
-        "fptt emulate: golden-model board on {} ({} baud{}); Ctrl-C stops it",
+        "fptt emulate: golden-model board of {} lanes on {} ({} baud{}); Ctrl-C stops it",
+        args.lanes,
         path.display(),
         args.baud,
         if args.no_pacing { ", unpaced" } else { "" }
@@ -92,7 +102,7 @@ pub fn run(args: &EmulateArgs) -> Result<()> {
         }
         Ok(())
     });
-    let mut device = Device::new();
+    let mut device = Device::new(args.lanes);
     for bytes in received {
         let reply = device.push(&bytes);
         if !reply.is_empty() && to_line.send(reply).is_err() {
