@@ -5,7 +5,7 @@
 //! A board top-level adds the clock (a PLL) and the pins.
 
 use crate::engine::Engine;
-use crate::forward::{ForwardStep, DIM_BITS};
+use crate::forward::{ForwardStep, BANK_ADDR_BITS, DIM_BITS, WEIGHT_ADDR_BITS};
 use crate::frame_rx::FrameRx;
 use crate::messages::{DeviceInfo, FormatInfo, Reply};
 use crate::protocol::{Command, VERSION};
@@ -14,7 +14,7 @@ use fptt_sim::fixed::{Fmt, Numerics};
 use fptt_sim::model::Shape;
 use rust_hdl::prelude::*;
 
-/// What INFO reports for a device of `lanes` lanes and `streams` streams clocked at `clock_hz`
+/// What INFO reports (the golden-model device's too) for a device of `lanes` lanes and `streams` streams clocked at `clock_hz`
 /// (0: a simulation without a clock).
 pub fn device_info(lanes: usize, streams: usize, clock_hz: u32) -> DeviceInfo {
     let n = Numerics::DEFAULT;
@@ -29,6 +29,8 @@ pub fn device_info(lanes: usize, streams: usize, clock_hz: u32) -> DeviceInfo {
         max_streams: streams as u8,
         clock_hz,
         formats: [n.input, n.state, n.gate, n.weight, n.weight_avg, n.lambda, n.grad].map(f),
+        bank_words: 1 << WEIGHT_ADDR_BITS,
+        vector_words: 1 << BANK_ADDR_BITS,
     }
 }
 

@@ -6,16 +6,16 @@
 //! lost) gets its cached reply and runs nothing again (PROTOCOL.md's sequence rules).
 
 use fptt_hdl::forward::{update_consts_of, Banking, BANK_ADDR_BITS, LANE_BITS, WEIGHT_ADDR_BITS};
-use fptt_hdl::messages::{config_table_words, DeviceInfo, FormatInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
-use fptt_hdl::protocol::{encode, next_seq, Command, Decoder, ErrorCode, Frame, VERSION, WINDOW};
+use fptt_hdl::messages::{config_table_words, DeviceInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
+use fptt_hdl::protocol::{encode, next_seq, Command, Decoder, ErrorCode, Frame, WINDOW};
 use fptt_sim::fixed::update::FixedParams;
-use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
+use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::learner::Learner;
 use fptt_sim::model::{Layout, Shape};
 use std::collections::VecDeque;
 
 /// The emulated device's limits (those of the RTL unit the drivers build).
-pub const MAX_DIM: usize = 64;
+pub const MAX_DIM: usize = 1 << fptt_hdl::forward::DIM_BITS;
 /// Streams the emulated device runs at most.
 pub const MAX_STREAMS: usize = 64;
 /// Words of each lane's weight banks (the unit's).
@@ -226,20 +226,7 @@ impl Device {
     }
 
     fn info(&self) -> DeviceInfo {
-        let f = |x: Fmt| FormatInfo { bits: x.bits as u8, frac: x.frac as u8 };
-        let n = &self.n;
-        DeviceInfo {
-            version: VERSION,
-            max_inputs: MAX_DIM as u8,
-            max_hidden: MAX_DIM as u8,
-            max_outputs: MAX_DIM as u8,
-            lanes: self.lanes as u8,
-            max_streams: MAX_STREAMS as u8,
-            clock_hz: 0,
-            formats: [n.input, n.state, n.gate, n.weight, n.weight_avg, n.lambda, n.grad].map(f),
-            bank_words: BANK_WORDS as u16,
-            vector_words: VECTOR_WORDS as u16,
-        }
+        fptt_hdl::device_top::device_info(self.lanes, MAX_STREAMS, 0)
     }
 
     /// CONFIG (after the protocol's checks): the golden model's own checks (R and the table
