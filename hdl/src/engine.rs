@@ -186,7 +186,7 @@ pub struct Engine {
     pub tx_data: Signal<Out, Bits<8>>,
     /// The transmitter takes it.
     pub tx_ready: Signal<In, Bit>,
-    // the unit's host port
+    // the unit's host port (start's flags and streams held while the unit runs)
     /// Host write.
     pub u_we: Signal<Out, Bit>,
     /// What it writes ([`host`]).
@@ -1446,6 +1446,11 @@ impl Logic for Engine {
             }
             State::SbFlags => {
                 self.flags.d.next = self.word.q.val().get_bits::<8>(0);
+                self.go_learn.d.next = self.word.q.val().get_bit(0);
+                self.go_classify.d.next = self.word.q.val().get_bit(0) & self.word.q.val().get_bit(1);
+                self.go_commit.d.next = false;
+                self.go_reset.d.next = false;
+                self.go_last.d.next = self.last_b.val().get_bits::<6>(0);
                 self.b.d.next = 0.into();
                 self.vbase.d.next = 0.into();
                 if self.word.q.val().get_bit(2) {
@@ -1544,12 +1549,8 @@ impl Logic for Engine {
                 self.state.d.next = State::SbStream;
             }
             State::SbGo => {
+                // the step's flags, held while it runs
                 self.u_start.next = true;
-                self.u_learn.next = self.flags.q.val().get_bit(0);
-                self.u_classify.next = self.flags.q.val().get_bit(0) & self.flags.q.val().get_bit(1);
-                self.u_commit.next = false;
-                self.u_reset.next = false;
-                self.u_last_stream.next = self.last_b.val().get_bits::<6>(0);
                 self.state.d.next = State::SbBusy;
             }
             State::SbBusy => {

@@ -31,6 +31,8 @@ pub const MAX_LANES: usize = 1 << LANE_BITS;
 pub struct Device {
     decoder: Decoder,
     lanes: usize,
+    /// Most streams a CONFIG may ask for.
+    streams: usize,
     /// The bank image: per array, every lane's bank (`lane * BANK_WORDS + address`).
     bank: [Vec<i32>; 5],
     run: Option<Run>,
@@ -64,10 +66,18 @@ impl Device {
     /// A unit of `lanes` lanes (1 to [`MAX_LANES`]) at power-on: every bank word zero, no
     /// configuration.
     pub fn new(lanes: usize) -> Self {
+        Self::with_streams(lanes, MAX_STREAMS)
+    }
+
+    /// [`Device::new`] running at most `streams` (1 to [`MAX_STREAMS`]) streams: the golden
+    /// twin of a unit built for that many.
+    pub fn with_streams(lanes: usize, streams: usize) -> Self {
         assert!((1..=MAX_LANES).contains(&lanes), "1 to {MAX_LANES} lanes");
+        assert!((1..=MAX_STREAMS).contains(&streams), "1 to {MAX_STREAMS} streams");
         Self {
             decoder: Decoder::new(),
             lanes,
+            streams,
             bank: std::array::from_fn(|_| vec![0; lanes * BANK_WORDS]),
             run: None,
             status: StatusInfo::default(),
@@ -226,7 +236,7 @@ impl Device {
     }
 
     fn info(&self) -> DeviceInfo {
-        fptt_hdl::device_top::device_info(self.lanes, MAX_STREAMS, 0)
+        fptt_hdl::device_top::device_info(self.lanes, self.streams, 0)
     }
 
     /// CONFIG (after the protocol's checks): the golden model's own checks (R and the table
@@ -465,7 +475,7 @@ mod tests {
         l.seq = 200;
         match l.call(&Request::Info) {
             Reply::Info(i) => {
-                assert_eq!((i.version, i.lanes), (VERSION, DEFAULT_LANES as u8));
+                assert_eq!((i.version, i.lanes), (fptt_hdl::protocol::VERSION, DEFAULT_LANES as u8));
                 assert_eq!((i.bank_words, i.vector_words), (4096, 1024));
             }
             other => panic!("{other:?}"),
