@@ -74,6 +74,24 @@ fn training_through_the_link_ends_with_the_golden_models_parameters() {
 }
 
 #[test]
+fn training_through_the_rtl_device_ends_with_the_golden_models_parameters() {
+    // the device's generated Verilog behind the pty, its UART pins driven bit by bit
+    if !fptt_hdl::lint::verilator_available("training_through_the_rtl_device_ends_with_the_golden_models_parameters") {
+        return;
+    }
+    let dir = scratch("rtl");
+    let (fixed, want) = train(&["--backend", "fixed"], &dir.join("fixed.safetensors"));
+    let emu = emulator(&["--backend", "rtl", "--no-pacing"]);
+    let (board, got) = train(&["--port", emu.path()], &dir.join("rtl.safetensors"));
+    assert_eq!(board["eval_mse"], fixed["eval_mse"], "rtl {board}\nfixed {fixed}");
+    assert_eq!(board["curve"], fixed["curve"]);
+    assert_eq!(got, want, "every word of W, W-bar, lambda, m, u");
+    let info = json(&fptt(&["info", "--port", emu.path(), "--json"]));
+    assert_eq!(info["lanes"], 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_damaging_line_costs_retries_not_bits() {
     // every 4th frame each way is damaged (bit flips, truncations, garbage, lost delimiters):
     // the driver sends again, the device never runs a frame twice or out of order

@@ -6,7 +6,7 @@
 //! (regression and classes, learning-rate changes, two frames in flight), commit, reset,
 //! STATUS, the reply cache, and every kind of refusal.
 
-use fptt_hdl::device_sim::{verilator_device, ByteDevice, SIM_STREAMS};
+use fptt_hdl::device_sim::{power_on_shape, verilator_device, verilator_device_dir, ByteDevice, SIM_STREAMS};
 use fptt_hdl::forward::update_const_writes;
 use fptt_hdl::lint::verilator_available;
 use fptt_hdl::messages::{array, Reply, Request, RunConfig, StepIn};
@@ -93,9 +93,9 @@ fn the_rtl_device_answers_every_frame_as_the_golden_device() {
     if !verilator_available("the_rtl_device_answers_every_frame_as_the_golden_device") {
         return;
     }
-    let (shape, lanes, streams) = (Shape::new(2, 4, 2).unwrap(), 2, 3);
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("device_rtl");
-    let rtl = verilator_device(shape, lanes, &dir).unwrap_or_else(|e| panic!("{e}"));
+    // (the unit is built for another shape: CONFIG sets this one)
+    let (shape, lanes, streams) = (Shape::new(2, 4, 2).unwrap(), 4, 3);
+    let rtl = verilator_device(power_on_shape(), lanes, &verilator_device_dir(lanes)).unwrap_or_else(|e| panic!("{e}"));
     let mut p = Pair { golden: Device::with_streams(lanes, SIM_STREAMS), rtl, seq: 0, exchanges: 0 };
     let mut rng = Rng::new(7);
 

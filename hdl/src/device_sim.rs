@@ -21,6 +21,18 @@ pub const SIM_STREAMS: usize = 16;
 /// the simulation's time goes into the unit, not into the line).
 pub const SIM_DIVISOR: u32 = crate::uart::MIN_DIVISOR;
 
+/// The shape the simulated device's unit is built for: its power-on configuration only, since
+/// CONFIG sets any shape whose words fit the banks.
+pub fn power_on_shape() -> Shape {
+    Shape::new(2, 16, 1).expect("a shape")
+}
+
+/// Where the Verilator build of the simulated device of `lanes` lanes is kept (a cache shared
+/// by `fptt emulate --backend rtl` and the tests: an unchanged design is not rebuilt).
+pub fn verilator_device_dir(lanes: usize) -> std::path::PathBuf {
+    std::env::temp_dir().join("fptt-verilator").join(format!("device-l{lanes}"))
+}
+
 /// A device that takes the bytes a board's UART receives and returns those it sends.
 pub trait ByteDevice {
     /// Sends `bytes` down the line, runs until the device is idle, returns what came back.

@@ -3,7 +3,7 @@
 //! comparison with the golden-model device, command by command, is tests/device_rtl.rs; here
 //! the replies that need no configuration: INFO, STATUS and the refusals.
 
-use fptt_hdl::device_sim::{device_sim, verilator_device, ByteDevice};
+use fptt_hdl::device_sim::{device_sim, power_on_shape, verilator_device, verilator_device_dir, ByteDevice};
 use fptt_hdl::device_top::device_info;
 use fptt_hdl::lint::verilator_available;
 use fptt_hdl::messages::{Reply, Request, StatusInfo};
@@ -17,7 +17,7 @@ fn replies(bytes: &[u8]) -> Vec<Frame> {
 
 #[test]
 fn info_status_and_refusals_are_answered_in_order() {
-    on_big_stack(|| info_status_and_refusals(device_sim(Shape::new(2, 4, 1).unwrap(), 2).unwrap()));
+    on_big_stack(|| info_status_and_refusals(device_sim(Shape::new(2, 4, 1).unwrap(), 2).unwrap(), 2));
 }
 
 #[test]
@@ -25,17 +25,17 @@ fn the_generated_verilog_answers_the_same() {
     if !verilator_available("the_generated_verilog_answers_the_same") {
         return;
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("device_top_verilator");
-    info_status_and_refusals(verilator_device(Shape::new(2, 4, 1).unwrap(), 2, &dir).unwrap_or_else(|e| panic!("{e}")));
+    let dev = verilator_device(power_on_shape(), 4, &verilator_device_dir(4)).unwrap_or_else(|e| panic!("{e}"));
+    info_status_and_refusals(dev, 4);
 }
 
-fn info_status_and_refusals(mut dev: Box<dyn ByteDevice + Send>) {
+fn info_status_and_refusals(mut dev: Box<dyn ByteDevice + Send>, lanes: usize) {
     {
         // INFO and STATUS, two frames in flight
         let out = replies(&dev.push(&[encode(&Request::Info.frame(5)), encode(&Request::Status.frame(6))].concat()));
         assert_eq!(out.len(), 2);
         assert_eq!((out[0].seq, out[1].seq), (5, 6));
-        assert_eq!(Reply::parse(&out[0], Command::Info), Ok(Reply::Info(device_info(2, 16, 0))));
+        assert_eq!(Reply::parse(&out[0], Command::Info), Ok(Reply::Info(device_info(lanes, 16, 0))));
         let status = StatusInfo { frames_ok: 1, ..StatusInfo::default() };
         assert_eq!(Reply::parse(&out[1], Command::Status), Ok(Reply::Status(status)));
 

@@ -56,6 +56,16 @@ struct Run {
     bank_stale: bool,
 }
 
+impl fptt_hdl::device_sim::ByteDevice for Device {
+    fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        Device::push(self, bytes)
+    }
+
+    fn cycles(&self) -> u64 {
+        0
+    }
+}
+
 impl Default for Device {
     fn default() -> Self {
         Self::new(DEFAULT_LANES)

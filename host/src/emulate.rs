@@ -1,10 +1,14 @@
 //! `fptt emulate`: a board on a pseudo-terminal. It opens a pty pair, prints the path of its
-//! serial side (open it as a board's port: `fptt train --port PATH`) and serves the protocol
-//! with [`Device`] (the golden model), paced at the baud rate unless told not to, until killed.
+//! serial side (open it as a board's port: `fptt train --port PATH`) and serves the protocol,
+//! paced at the baud rate unless told not to, until killed: with [`Device`] (the golden model,
+//! `--backend fixed`) or with the device's RTL (`--backend rtl`: the whole `DeviceTop`, UART
+//! pins in and out, cycle by cycle, as its generated Verilog in Verilator or in rust-hdl's
+//! simulator).
 
 use crate::device::Device;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use fptt_hdl::device_sim::{device_sim, power_on_shape, verilator_device, verilator_device_dir, ByteDevice, SIM_LANES};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -17,6 +21,17 @@ use std::time::{Duration, Instant};
 pub enum EmulateBackend {
     /// The bit-exact golden model.
     Fixed,
+    /// The device's RTL, cycle-accurate, its UART pins driven bit by bit.
+    Rtl,
+}
+
+/// The simulator of `--backend rtl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Simulator {
+    /// The generated Verilog, compiled by Verilator (fast; needs `verilator` on PATH).
+    Verilator,
+    /// rust-hdl's own simulator (no tools needed; about 2,000 cycles a second).
+    RustHdl,
 }
 
 /// Arguments of `fptt emulate`.
@@ -25,10 +40,13 @@ pub struct EmulateArgs {
     /// Backend behind the link.
     #[arg(long, value_enum, default_value_t = EmulateBackend::Fixed)]
     pub backend: EmulateBackend,
-    /// Weight lanes L of the emulated unit (1 to 32): INFO reports them, and the host lays the
-    /// parameters out in their banks.
-    #[arg(long, default_value_t = crate::device::DEFAULT_LANES)]
-    pub lanes: usize,
+    /// Simulator of `--backend rtl`.
+    #[arg(long, value_enum, default_value_t = Simulator::Verilator)]
+    pub simulator: Simulator,
+    /// Weight lanes L of the emulated unit (fixed: 1 to 32, default 16; rtl: 1, 2 or 4,
+    /// default 4): INFO reports them, and the host lays the parameters out in their banks.
+    #[arg(long)]
+    pub lanes: Option<usize>,
     /// Line rate the emulator paces its bytes at (bits per second, 10 bits a byte).
     #[arg(long, default_value_t = 3_000_000)]
     pub baud: u32,
@@ -45,11 +63,7 @@ pub struct EmulateArgs {
 /// as a UART: one thread receives (paced), one computes, one sends (paced).
 pub fn run(args: &EmulateArgs) -> Result<()> {
     anyhow::ensure!(args.baud > 0, "--baud must be positive");
-    anyhow::ensure!(
-        (1..=crate::device::MAX_LANES).contains(&args.lanes),
-        "--lanes must be 1 to {}",
-        crate::device::MAX_LANES
-    );
+    let (device, what) = open_device(args)?;
     anyhow::ensure!(args.damage_every != Some(0), "--damage-every must be at least 1");
     let pty = nix::pty::openpty(None, None).context("open a pseudo-terminal")?;
     // the serial side raw, as a UART: no echo, no line editing (the host's open sets it too)
@@ -60,8 +74,7 @@ pub fn run(args: &EmulateArgs) -> Result<()> {
     println!("{}", path.display());
     std::io::stdout().flush()?;
     eprintln!(
-        "fptt emulate: golden-model board of {} lanes on {} ({} baud{}); Ctrl-C stops it",
-        args.lanes,
+        "fptt emulate: {what} on {} ({} baud{}); Ctrl-C stops it",
         path.display(),
         args.baud,
         if args.no_pacing { ", unpaced" } else { "" }
@@ -102,17 +115,53 @@ pub fn run(args: &EmulateArgs) -> Result<()> {
         }
         Ok(())
     });
-    let mut device = Device::new(args.lanes);
-    for bytes in received {
-        let reply = device.push(&bytes);
-        if !reply.is_empty() && to_line.send(reply).is_err() {
-            break;
-        }
-    }
-    drop(to_line);
+    // (on a thread of its own: rust-hdl's simulation of a unit needs a deep stack)
+    let compute = std::thread::Builder::new()
+        .stack_size(fptt_hdl::verify::BIG_STACK)
+        .spawn(move || {
+            let mut device = device;
+            for bytes in received {
+                let reply = device.push(&bytes);
+                if !reply.is_empty() && to_line.send(reply).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("start the device thread")?;
+    compute.join().expect("device thread");
     let rx = rx.join().expect("receiver thread");
     tx.join().expect("transmitter thread")?;
     rx
+}
+
+/// The device behind the link, and what it is (for the banner).
+fn open_device(args: &EmulateArgs) -> Result<(Box<dyn ByteDevice + Send>, String)> {
+    match args.backend {
+        EmulateBackend::Fixed => {
+            let lanes = args.lanes.unwrap_or(crate::device::DEFAULT_LANES);
+            anyhow::ensure!(
+                (1..=crate::device::MAX_LANES).contains(&lanes),
+                "--lanes must be 1 to {}",
+                crate::device::MAX_LANES
+            );
+            Ok((Box::new(Device::new(lanes)), format!("golden-model board of {lanes} lanes")))
+        }
+        EmulateBackend::Rtl => {
+            let lanes = args.lanes.unwrap_or(*SIM_LANES.last().expect("lanes"));
+            anyhow::ensure!(SIM_LANES.contains(&lanes), "--backend rtl: --lanes must be one of {SIM_LANES:?}");
+            let shape = power_on_shape();
+            let device = match args.simulator {
+                Simulator::Verilator => {
+                    let dir = verilator_device_dir(lanes);
+                    eprintln!("fptt emulate: building the device's Verilog with Verilator in {}", dir.display());
+                    verilator_device(shape, lanes, &dir).map_err(|e| anyhow::anyhow!("--backend rtl: {e}"))?
+                }
+                Simulator::RustHdl => fptt_hdl::verify::on_big_stack(|| device_sim(shape, lanes))
+                    .map_err(|e| anyhow::anyhow!("--backend rtl: {e}"))?,
+            };
+            Ok((device, format!("RTL board of {lanes} lanes ({:?})", args.simulator)))
+        }
+    }
 }
 
 /// One direction of the emulated line: paces bytes at the line rate (a byte is passed on when
