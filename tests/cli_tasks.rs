@@ -83,7 +83,7 @@ fn jvowels_float_learns_and_fixed_runs() {
     assert!(v["memory"]["bptt_bytes"].as_u64().unwrap() > 20 * v["memory"]["fptt_bytes"].as_u64().unwrap());
     let f = class_run("jvowels", "fixed", &["--passes", "1", "--train-limit", "48", "--test-limit", "40"]);
     assert_eq!((f["train_sequences"].as_u64(), f["test_sequences"].as_u64()), (Some(48), Some(40)));
-    assert_eq!(f["updates"].as_u64().unwrap() > 0, true);
+    assert!(f["updates"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -129,7 +129,8 @@ fn a_missing_dataset_says_how_to_fetch_it() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scripts/fetch-data.sh jvowels") && err.contains("not found"), "{err}");
-    let out = fptt(&["train", "--task", "add", "--plot", "curve.txt", "--sequences", "4", "--batch", "4", "--hidden", "4"]);
+    let out =
+        fptt(&["train", "--task", "add", "--plot", "curve.txt", "--sequences", "4", "--batch", "4", "--hidden", "4"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
 }

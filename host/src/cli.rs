@@ -3,9 +3,9 @@
 use anyhow::{anyhow, Result};
 use clap::{Args, ValueEnum};
 use fptt_hdl::forward_sim::unit_streams;
-use fptt_sim::bptt::BpttLearner;
 use fptt_hdl::rtl_learner::RtlLearner;
 use fptt_hdl::verilator_driver::verilator_driver;
+use fptt_sim::bptt::BpttLearner;
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::fptt::{FpttConfig, Optimizer};

@@ -517,8 +517,20 @@ fn print_class(s: &ClassSummary) {
     println!(
         "{} ({}), backend {}, I={} H={} C={} B={}: {} passes over {} sequences, {} updates in {:.1} s \
          ({:.0} steps/s, {:.0} sample-steps/s; {:.1} s in all)",
-        s.task, s.dataset, s.backend, s.inputs, s.hidden, s.classes, s.batch, s.passes, s.train_sequences, s.updates,
-        s.train_seconds, s.steps_per_sec, s.sample_steps_per_sec, s.wall_seconds
+        s.task,
+        s.dataset,
+        s.backend,
+        s.inputs,
+        s.hidden,
+        s.classes,
+        s.batch,
+        s.passes,
+        s.train_sequences,
+        s.updates,
+        s.train_seconds,
+        s.steps_per_sec,
+        s.sample_steps_per_sec,
+        s.wall_seconds
     );
     for p in &s.curve {
         println!(

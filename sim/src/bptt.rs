@@ -67,6 +67,7 @@ fn zeros(v: &mut Vec<f64>, n: usize) {
 
 /// Run one stream over a whole sequence from `init`: fills `traces` (T of them) from the inputs
 /// (T x I). Returns the sum of the step losses.
+#[allow(clippy::too_many_arguments)]
 pub fn forward_sequence(
     layout: &Layout,
     params: &[f64],
@@ -313,7 +314,8 @@ impl Learner for BpttLearner {
         let scale = 1.0 / b as f64;
         let mut loss = 0.0;
         for k in 0..b {
-            let x: Vec<f64> = (0..len).flat_map(|t| steps.inputs[(t * b + k) * ni..(t * b + k + 1) * ni].to_vec()).collect();
+            let x: Vec<f64> =
+                (0..len).flat_map(|t| steps.inputs[(t * b + k) * ni..(t * b + k + 1) * ni].to_vec()).collect();
             let targets: Vec<Target> = (0..len).map(|t| steps.targets[t * b + k]).collect();
             let weights: Vec<f64> = (0..len).map(|t| steps.weights[t * b + k]).collect();
             let traces = &mut self.traces[k];

@@ -412,7 +412,7 @@ impl ClassBatch {
                     inputs.extend_from_slice(e.step(t));
                     weights.push(if on { weight.class_at(t, e.steps) } else { 0.0 });
                 } else {
-                    inputs.extend(std::iter::repeat(0.0).take(channels));
+                    inputs.resize(inputs.len() + channels, 0.0);
                     weights.push(0.0);
                     padded += usize::from(on);
                 }
@@ -432,7 +432,10 @@ impl ClassBatch {
         let (b, c) = (learner.batch(), learner.shape().outputs);
         let targets: Vec<Target> = self.targets.iter().map(|&k| Target::Class(k)).collect();
         let out = run_lockstep(learner, &self.inputs, &targets, &self.weights, learn, lr_at);
-        exs.iter().enumerate().map(|(k, e)| out[((e.steps - 1) * b + k) * c..((e.steps - 1) * b + k + 1) * c].to_vec()).collect()
+        exs.iter()
+            .enumerate()
+            .map(|(k, e)| out[((e.steps - 1) * b + k) * c..((e.steps - 1) * b + k + 1) * c].to_vec())
+            .collect()
     }
 }
 
@@ -490,10 +493,14 @@ pub fn train_classes(
     let channels = learner.shape().inputs;
     assert_eq!(channels, data.channels, "the learner's inputs must be the dataset's channels");
     assert_eq!(learner.shape().outputs, data.classes, "one readout per class");
-    let train: Vec<&Example> =
-        subset(data.train.len(), plan.sequences, plan.data_seed, "class-train-subset").into_iter().map(|k| &data.train[k]).collect();
-    let test: Vec<&Example> =
-        subset(data.test.len(), plan.eval_sequences, plan.data_seed, "class-test-subset").into_iter().map(|k| &data.test[k]).collect();
+    let train: Vec<&Example> = subset(data.train.len(), plan.sequences, plan.data_seed, "class-train-subset")
+        .into_iter()
+        .map(|k| &data.train[k])
+        .collect();
+    let test: Vec<&Example> = subset(data.test.len(), plan.eval_sequences, plan.data_seed, "class-test-subset")
+        .into_iter()
+        .map(|k| &data.test[k])
+        .collect();
     assert!(!train.is_empty() && !test.is_empty(), "empty training or test set");
     let rounds = train.len().div_ceil(b);
     let mut rng = SplitMix64::derive(plan.data_seed, "class-train");

@@ -149,7 +149,8 @@ fn check_bptt(shape: Shape, seed: u64, steps: usize, classes: bool) {
         })
         .collect();
     // a loss at some steps only (weight 0 elsewhere), so gradients must travel back in time
-    let weights: Vec<f64> = (0..steps).map(|t| if t % 3 == 2 || t + 1 == steps { 0.3 + 0.1 * t as f64 } else { 0.0 }).collect();
+    let weights: Vec<f64> =
+        (0..steps).map(|t| if t % 3 == 2 || t + 1 == steps { 0.3 + 0.1 * t as f64 } else { 0.0 }).collect();
     let init = StreamState::initial(shape);
     let loss = |p: &[f64]| forward_sequence(&layout, p, SPIKE, &init, &x, &targets, &weights, &mut Vec::new());
     let mut traces = Vec::new();
@@ -200,7 +201,18 @@ fn bptt_of_one_step_is_the_fptt_step_gradient() {
     let mut traces = Vec::new();
     forward_sequence(&layout, &params, SPIKE, &init, &x, &targets, &[1.0], &mut traces);
     let mut bptt = vec![0.0; layout.len()];
-    backward_sequence(&layout, &params, SPIKE, &init, &traces, &targets, &[1.0], 1.0, &mut BpttScratch::default(), &mut bptt);
+    backward_sequence(
+        &layout,
+        &params,
+        SPIKE,
+        &init,
+        &traces,
+        &targets,
+        &[1.0],
+        1.0,
+        &mut BpttScratch::default(),
+        &mut bptt,
+    );
     let mut d_o = Vec::new();
     step_loss(&traces[0].o, targets[0], 1.0, &mut d_o);
     let mut one = vec![0.0; layout.len()];
