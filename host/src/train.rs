@@ -378,6 +378,10 @@ fn run_class(args: &TrainArgs, task: TaskArg) -> Result<ClassSummary> {
         bar.set_position(p.sequences as u64);
         if let Some(acc) = p.eval_accuracy {
             bar.set_message(format!("test accuracy {:.2} %", 100.0 * acc));
+            if bar.is_hidden() {
+                // no terminal (a run in the background, logged): one line per pass instead
+                eprintln!("{} sequences: test accuracy {:.2} %", p.sequences, 100.0 * acc);
+            }
         }
     };
     let report = train_classes(learner.as_mut(), &data, args.passes, &plan, &mut on_progress);
