@@ -5,6 +5,7 @@ use clap::{Args, ValueEnum};
 use fptt_hdl::forward_sim::unit_streams;
 use fptt_hdl::rtl_learner::RtlLearner;
 use fptt_hdl::verilator_driver::verilator_driver;
+use fptt_sim::bptt::BpttLearner;
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::fptt::{FpttConfig, Optimizer};
@@ -26,6 +27,9 @@ pub enum Backend {
     /// A board over the link: `--port`, else the board found by its USB id, else a board
     /// emulator (the golden model on a pseudo-terminal) started for the run.
     Device,
+    /// The f64 model trained by truncation-free BPTT over the whole sequence (one update per
+    /// sequence, no FPTT regulariser): the baseline.
+    Bptt,
 }
 
 impl Backend {
@@ -36,6 +40,7 @@ impl Backend {
             Backend::Fixed => "fixed",
             Backend::Rtl => "rtl",
             Backend::Device => "device",
+            Backend::Bptt => "bptt",
         }
     }
 
@@ -59,6 +64,7 @@ impl Backend {
                 Box::new(RtlLearner::new(unit, shape, batch, &words, cfg))
             }
             Backend::Device => anyhow::bail!("the device backend needs a link: see connect::connect"),
+            Backend::Bptt => Box::new(BpttLearner::with_params(shape, batch, params, cfg)),
         })
     }
 }
@@ -164,6 +170,8 @@ pub enum StepWeightArg {
     Linear,
     /// w_t = 1, or 50 where the running target changes.
     Change,
+    /// w_t = 1 at the last step only.
+    Last,
 }
 
 impl From<StepWeightArg> for StepWeight {
@@ -172,6 +180,7 @@ impl From<StepWeightArg> for StepWeight {
             StepWeightArg::Uniform => StepWeight::Uniform,
             StepWeightArg::Linear => StepWeight::Linear,
             StepWeightArg::Change => StepWeight::Change,
+            StepWeightArg::Last => StepWeight::Last,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod device;
 pub mod emulate;
 pub mod info;
 pub mod params;
+pub mod plot;
 pub mod ports;
 pub mod train;
 pub mod usb;

@@ -81,7 +81,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// y += a * x
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+pub(crate) fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y += a * x;
     }
@@ -177,7 +177,7 @@ pub fn backward(
     scratch: &mut BackwardScratch,
     grad: &mut [f64],
 ) {
-    let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+    let Shape { hidden: h, outputs: c, .. } = layout.shape;
     let p = Views::new(layout, params);
     let sc = scratch;
     for v in [&mut sc.dz_o, &mut sc.d_j] {
@@ -224,35 +224,66 @@ pub fn backward(
         axpy(&mut sc.d_i, sc.dz_a[n], &p.w_a[2 * h * n..2 * h * n + h]);
     }
 
+    let prev = Prev { u: &prev.u, s: &prev.s, b: &prev.b, o: &prev.o };
+    let d = Deltas { d_i: &sc.d_i, dz_m: &sc.dz_m, dz_a: &sc.dz_a, d_j: &sc.d_j, dz_o: &sc.dz_o };
+    add_outer_products(layout, tr, &prev, &d, scale, grad);
+}
+
+/// The state a step started from, borrowed (a [`StreamState`], or the previous step's trace).
+pub(crate) struct Prev<'a> {
+    pub u: &'a [f64],
+    pub s: &'a [f64],
+    pub b: &'a [f64],
+    pub o: &'a [f64],
+}
+
+/// The deltas of one step that the weight gradients are outer products of.
+pub(crate) struct Deltas<'a> {
+    /// dl/dI, H.
+    pub d_i: &'a [f64],
+    /// dl/dz_m, H.
+    pub dz_m: &'a [f64],
+    /// dl/dz_a, H.
+    pub dz_a: &'a [f64],
+    /// dl/dJ, C.
+    pub d_j: &'a [f64],
+    /// dl/dz_o, C.
+    pub dz_o: &'a [f64],
+}
+
+/// grad += scale x every weight gradient of one step (outer products of the deltas with the
+/// step's inputs).
+pub(crate) fn add_outer_products(layout: &Layout, tr: &Trace, prev: &Prev, d: &Deltas, scale: f64, grad: &mut [f64]) {
+    let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
     // outer-product gradients, scaled
     let g = |t: Tensor| layout.range(t);
     let (r_in, r_rec, r_bi, r_m, r_cm, r_a, r_ca) =
         (g(Tensor::WIn), g(Tensor::WRec), g(Tensor::BI), g(Tensor::WM), g(Tensor::CM), g(Tensor::WA), g(Tensor::CA));
     let (r_o, r_co, r_ot, r_cot) = (g(Tensor::WO), g(Tensor::CO), g(Tensor::WOt), g(Tensor::COt));
     for n in 0..h {
-        let di = scale * sc.d_i[n];
+        let di = scale * d.d_i[n];
         axpy(&mut grad[r_in.start + n * ni..r_in.start + (n + 1) * ni], di, &tr.x);
-        axpy(&mut grad[r_rec.start + n * h..r_rec.start + (n + 1) * h], di, &prev.s);
+        axpy(&mut grad[r_rec.start + n * h..r_rec.start + (n + 1) * h], di, prev.s);
         grad[r_bi.start + n] += di;
-        let dm = scale * sc.dz_m[n];
+        let dm = scale * d.dz_m[n];
         let row = r_m.start + 2 * h * n;
         axpy(&mut grad[row..row + h], dm, &tr.current);
-        axpy(&mut grad[row + h..row + 2 * h], dm, &prev.u);
+        axpy(&mut grad[row + h..row + 2 * h], dm, prev.u);
         grad[r_cm.start + n] += dm;
-        let da = scale * sc.dz_a[n];
+        let da = scale * d.dz_a[n];
         let row = r_a.start + 2 * h * n;
         axpy(&mut grad[row..row + h], da, &tr.current);
-        axpy(&mut grad[row + h..row + 2 * h], da, &prev.b);
+        axpy(&mut grad[row + h..row + 2 * h], da, prev.b);
         grad[r_ca.start + n] += da;
     }
     for k in 0..c {
-        let dj = scale * sc.d_j[k];
+        let dj = scale * d.d_j[k];
         axpy(&mut grad[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.s);
         grad[r_co.start + k] += dj;
-        let dz = scale * sc.dz_o[k];
+        let dz = scale * d.dz_o[k];
         let row = r_ot.start + 2 * c * k;
         axpy(&mut grad[row..row + c], dz, &tr.j);
-        axpy(&mut grad[row + c..row + 2 * c], dz, &prev.o);
+        axpy(&mut grad[row + c..row + 2 * c], dz, prev.o);
         grad[r_cot.start + k] += dz;
     }
 }

@@ -67,6 +67,20 @@ impl FpttState {
     pub fn update(&mut self, cfg: &FpttConfig, w: &mut [f64], g: &mut [f64]) {
         assert_eq!(w.len(), g.len());
         self.add_regularizer_gradient(cfg, w, g);
+        self.optimizer_step(cfg, w, g);
+        // lambda <- lambda - a (W_new - W-bar_old);  W-bar <- (1-b) W-bar + b W_new - (b/a) lambda_new
+        let keep = 1.0 - cfg.beta_f;
+        let pull = cfg.beta_f / cfg.a;
+        for ((&w, lambda), w_bar) in w.iter().zip(&mut self.lambda).zip(&mut self.w_bar) {
+            *lambda -= cfg.a * (w - *w_bar);
+            *w_bar = keep * *w_bar + cfg.beta_f * w - pull * *lambda;
+        }
+    }
+
+    /// The optimiser's step alone on the gradient `g` (clipped in place by `cfg.clip`), with no
+    /// FPTT regulariser and no W-bar / lambda update: what plain BPTT training uses.
+    pub fn optimizer_step(&mut self, cfg: &FpttConfig, w: &mut [f64], g: &mut [f64]) {
+        assert_eq!(w.len(), g.len());
         if let Some(max_norm) = cfg.clip {
             let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
             if norm > max_norm {
@@ -89,13 +103,6 @@ impl FpttState {
                     *w -= step * *m / *u;
                 }
             }
-        }
-        // lambda <- lambda - a (W_new - W-bar_old);  W-bar <- (1-b) W-bar + b W_new - (b/a) lambda_new
-        let keep = 1.0 - cfg.beta_f;
-        let pull = cfg.beta_f / cfg.a;
-        for ((&w, lambda), w_bar) in w.iter().zip(&mut self.lambda).zip(&mut self.w_bar) {
-            *lambda -= cfg.a * (w - *w_bar);
-            *w_bar = keep * *w_bar + cfg.beta_f * w - pull * *lambda;
         }
     }
 

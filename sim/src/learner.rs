@@ -39,6 +39,13 @@ pub trait Learner {
         None
     }
 
+    /// Weight updates a learning [`Learner::run_steps`] of `steps` steps makes: one per step
+    /// (FPTT), or one per sequence (BPTT). The training loop counts updates and places the
+    /// learning-rate schedule by it.
+    fn updates_per_run(&self, steps: usize) -> usize {
+        steps
+    }
+
     /// Runs T time steps of all B streams at once (a board streams them with several frames in
     /// flight): the same as `set_lr` (where `steps.lrs[t]` is given) and `step` for t = 0..T.
     /// Writes the readouts into `outputs` (T x B x C); returns the sum of the step losses.

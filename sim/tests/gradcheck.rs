@@ -2,6 +2,7 @@
 //! parameter tensor, with the spike replaced by a smooth stand-in so the forward pass is
 //! differentiable.
 
+use fptt_sim::bptt::{backward_sequence, forward_sequence, BpttScratch};
 use fptt_sim::float::{backward, forward, BackwardScratch, StreamState, Trace};
 use fptt_sim::fptt::{FpttConfig, FpttState};
 use fptt_sim::loss::{step_loss, Target};
@@ -128,4 +129,93 @@ fn regularizer_gradient_matches_finite_differences() {
         })
         .collect();
     assert!(rel_err(&g, &num) < 1e-8);
+}
+
+/// BPTT over a whole sequence: the gradient of the summed loss of T steps (losses at several
+/// steps, the state carried through every one) against central differences of the forward pass.
+fn check_bptt(shape: Shape, seed: u64, steps: usize, classes: bool) {
+    let layout = Layout::new(shape);
+    let params: Vec<f64> = init_params(shape, seed).iter().map(|w| 3.0 * w).collect();
+    let mut rng = SplitMix64::new(seed + 100);
+    let x: Vec<f64> = (0..steps * shape.inputs).map(|_| rng.uniform_in(-1.0, 1.5)).collect();
+    let values: Vec<f64> = (0..steps * shape.outputs).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
+    let targets: Vec<Target> = (0..steps)
+        .map(|t| {
+            if classes {
+                Target::Class(t % shape.outputs)
+            } else {
+                Target::Value(&values[t * shape.outputs..(t + 1) * shape.outputs])
+            }
+        })
+        .collect();
+    // a loss at some steps only (weight 0 elsewhere), so gradients must travel back in time
+    let weights: Vec<f64> =
+        (0..steps).map(|t| if t % 3 == 2 || t + 1 == steps { 0.3 + 0.1 * t as f64 } else { 0.0 }).collect();
+    let init = StreamState::initial(shape);
+    let loss = |p: &[f64]| forward_sequence(&layout, p, SPIKE, &init, &x, &targets, &weights, &mut Vec::new());
+    let mut traces = Vec::new();
+    forward_sequence(&layout, &params, SPIKE, &init, &x, &targets, &weights, &mut traces);
+    let mut grad = vec![0.0; layout.len()];
+    let mut scratch = BpttScratch::default();
+    backward_sequence(&layout, &params, SPIKE, &init, &traces, &targets, &weights, 1.0, &mut scratch, &mut grad);
+    let eps = 1e-5;
+    let mut p = params.clone();
+    let num: Vec<f64> = (0..p.len())
+        .map(|k| {
+            let keep = p[k];
+            p[k] = keep + eps;
+            let up = loss(&p);
+            p[k] = keep - eps;
+            let down = loss(&p);
+            p[k] = keep;
+            (up - down) / (2.0 * eps)
+        })
+        .collect();
+    for t in Tensor::ALL {
+        let r = layout.range(t);
+        let an = &grad[r.clone()];
+        assert!(an.iter().any(|g| g.abs() > 1e-8), "{}: gradient vanished, the check would be empty", t.name());
+        let e = rel_err(an, &num[r]);
+        assert!(e < 1e-4, "BPTT {} (shape {shape:?}, seed {seed}, T {steps}): relative error {e:e}", t.name());
+    }
+}
+
+#[test]
+fn bptt_gradient_over_a_sequence_matches_finite_differences() {
+    for seed in 0..3 {
+        check_bptt(Shape::new(3, 6, 2).unwrap(), seed, 9, false);
+        check_bptt(Shape::new(4, 5, 3).unwrap(), seed + 20, 8, true);
+    }
+}
+
+#[test]
+fn bptt_of_one_step_is_the_fptt_step_gradient() {
+    // with T = 1 there is no time to go back through: both passes must agree exactly in value
+    let shape = Shape::new(3, 6, 2).unwrap();
+    let layout = Layout::new(shape);
+    let params = init_params(shape, 4);
+    let init = StreamState::initial(shape);
+    let x = [0.3, -0.2, 0.9];
+    let y = [0.5, -0.5];
+    let targets = [Target::Value(&y)];
+    let mut traces = Vec::new();
+    forward_sequence(&layout, &params, SPIKE, &init, &x, &targets, &[1.0], &mut traces);
+    let mut bptt = vec![0.0; layout.len()];
+    backward_sequence(
+        &layout,
+        &params,
+        SPIKE,
+        &init,
+        &traces,
+        &targets,
+        &[1.0],
+        1.0,
+        &mut BpttScratch::default(),
+        &mut bptt,
+    );
+    let mut d_o = Vec::new();
+    step_loss(&traces[0].o, targets[0], 1.0, &mut d_o);
+    let mut one = vec![0.0; layout.len()];
+    backward(&layout, &params, SPIKE, &init, &traces[0], &d_o, 1.0, &mut BackwardScratch::default(), &mut one);
+    assert!(rel_err(&bptt, &one) < 1e-12, "{}", rel_err(&bptt, &one));
 }
