@@ -56,6 +56,7 @@
 pub use rust_hdl;
 
 pub mod adamax_ratio;
+pub mod board_top;
 pub mod backward_neuron;
 pub mod device_sim;
 pub mod device_top;
