@@ -31,7 +31,7 @@ pub const TOOLS: [(&str, &str, &str); 3] = [
 pub fn venv_dir() -> PathBuf {
     std::env::var_os("FPTT_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(".venv"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).join(".venv"))
 }
 
 /// Where a tool was found.
@@ -162,6 +162,12 @@ pub fn device_resources(device: &str) -> Option<[(&'static str, usize); 3]> {
 /// machines (114 at 2 lanes, 224 at 4 lanes: about 55 per lane).
 pub fn estimated_ebr(lanes: usize) -> usize {
     4 + 55 * lanes
+}
+
+/// Multipliers (MULT18X18D) of a device of `lanes` lanes, a lower bound from synthesis on this
+/// project's machines (36 per lane: 75 at 2 lanes, 144 at 4 lanes).
+pub fn estimated_mult(lanes: usize) -> usize {
+    36 * lanes
 }
 
 /// Arguments of `fptt synth`.
@@ -387,7 +393,7 @@ pub fn plan(args: &SynthArgs) -> Result<Plan> {
     if !args.no_estimate {
         check_resources(
             board,
-            &[("DP16KD", estimated_ebr(args.lanes))],
+            &[("DP16KD", estimated_ebr(args.lanes)), ("MULT18X18D", estimated_mult(args.lanes))],
             &format!("estimated for {} lanes; --no-estimate runs the tools anyway", args.lanes),
         )?;
     }
@@ -714,6 +720,7 @@ mod tests {
         // A 25F has 56 EBR blocks: even one lane needs more (measured: 114 at 2 lanes).
         let e = run(&args("ulx3s-25f", 1, 100.0)).err().unwrap().to_string();
         assert!(e.contains("does not fit the ulx3s-25f") && e.contains("DP16KD: 59 needed"), "{e}");
+        assert!(e.contains("MULT18X18D: 36 needed") && e.contains("(8 over)"), "{e}");
         let e = run(&args("ulx3s-85f", 4, 100.0)).err().unwrap().to_string();
         assert!(e.contains("DP16KD: 224 needed") && e.contains("16 over"), "{e}");
         let e = run(&args("ulx3s-85f", 3, 100.0)).err().unwrap().to_string();
