@@ -158,16 +158,16 @@ pub fn device_resources(device: &str) -> Option<[(&'static str, usize); 3]> {
     Some([("LUT4", lut), ("MULT18X18D", dsp), ("DP16KD", ebr)])
 }
 
-/// EBR blocks (DP16KD) of a device of `lanes` lanes, estimated from synthesis on this project's
-/// machines (114 at 2 lanes, 224 at 4 lanes: about 55 per lane).
+/// EBR blocks (DP16KD) of a device of `lanes` lanes, a lower bound from synthesis on this
+/// project's machines (68 at 1 lane with the board top, 114 at 2 and 224 at 4 for the bare unit).
 pub fn estimated_ebr(lanes: usize) -> usize {
-    4 + 55 * lanes
+    14 + 50 * lanes
 }
 
 /// Multipliers (MULT18X18D) of a device of `lanes` lanes, a lower bound from synthesis on this
-/// project's machines (36 per lane: 75 at 2 lanes, 144 at 4 lanes).
+/// project's machines (39 at 1 lane, 75 at 2 lanes, 144 at 4 lanes).
 pub fn estimated_mult(lanes: usize) -> usize {
-    36 * lanes
+    4 + 35 * lanes
 }
 
 /// Arguments of `fptt synth`.
@@ -474,6 +474,8 @@ pub fn run(args: &SynthArgs) -> Result<SynthReport> {
         "top.config".into(),
         "--report".into(),
         "report.json".into(),
+        // A missed clock is reported (and made an error) by `fptt synth`, after the table.
+        "--timing-allow-fail".into(),
     ]
     .into();
     run_tool(&nextpnr, &pnr_args, &out, "pnr.log")?;
@@ -719,10 +721,10 @@ mod tests {
     fn synth_refuses_what_cannot_fit_before_running_tools() {
         // A 25F has 56 EBR blocks: even one lane needs more (measured: 114 at 2 lanes).
         let e = run(&args("ulx3s-25f", 1, 100.0)).err().unwrap().to_string();
-        assert!(e.contains("does not fit the ulx3s-25f") && e.contains("DP16KD: 59 needed"), "{e}");
-        assert!(e.contains("MULT18X18D: 36 needed") && e.contains("(8 over)"), "{e}");
+        assert!(e.contains("does not fit the ulx3s-25f") && e.contains("DP16KD: 64 needed"), "{e}");
+        assert!(e.contains("MULT18X18D: 39 needed") && e.contains("(11 over)"), "{e}");
         let e = run(&args("ulx3s-85f", 4, 100.0)).err().unwrap().to_string();
-        assert!(e.contains("DP16KD: 224 needed") && e.contains("16 over"), "{e}");
+        assert!(e.contains("DP16KD: 214 needed") && e.contains("6 over"), "{e}");
         let e = run(&args("ulx3s-85f", 3, 100.0)).err().unwrap().to_string();
         assert!(e.contains("--lanes must be one of"), "{e}");
         let e = run(&args("ulx3s-85f", 2, 500.0)).err().unwrap().to_string();
