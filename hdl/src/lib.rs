@@ -57,6 +57,7 @@ pub use rust_hdl;
 
 pub mod adamax_ratio;
 pub mod backward_neuron;
+pub mod board_top;
 pub mod device_sim;
 pub mod device_top;
 pub mod engine;

@@ -15,5 +15,6 @@ pub mod info;
 pub mod params;
 pub mod plot;
 pub mod ports;
+pub mod synth;
 pub mod train;
 pub mod usb;

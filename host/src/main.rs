@@ -1,7 +1,7 @@
 //! `fptt`: train, evaluate and benchmark the FPTT LTC accelerator and its models.
 
 use clap::{Parser, Subcommand};
-use fptt_host::{bench, board_cmds, boards, emulate, info, ports, train};
+use fptt_host::{bench, board_cmds, boards, emulate, info, ports, synth, train};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -40,6 +40,15 @@ enum Command {
     /// Save a device's parameter state to a file, or load one into it.
     #[command(subcommand)]
     Params(board_cmds::ParamsCommand),
+    /// Build a board's bitstream: Verilog, LPF, yosys, nextpnr-ecp5, ecppack; report Fmax and utilisation.
+    Synth(synth::SynthArgs),
+    /// Show (or install: `fptt tools install`) the yosys, nextpnr-ecp5 and ecppack the flow uses.
+    Tools {
+        #[command(subcommand)]
+        command: Option<synth::ToolsCommand>,
+    },
+    /// Load a bitstream into a board's FPGA with openFPGALoader.
+    Flash(synth::FlashArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +94,16 @@ fn main() -> ExitCode {
                 );
             }
         }),
+        Command::Synth(args) => synth::run(args).and_then(|r| {
+            if args.json {
+                println!("{}", serde_json::to_string(&r).expect("serialisable"));
+            } else {
+                print!("{}", synth::report_text(&r));
+            }
+            synth::check_timing(&r)
+        }),
+        Command::Tools { command } => synth::tools(command.as_ref()),
+        Command::Flash(args) => synth::flash(args),
         Command::Params(cmd) => board_cmds::params(cmd).map(|m| println!("{m}")),
         Command::Protocol => {
             print!("{}", fptt_hdl::protocol::markdown());
