@@ -284,7 +284,6 @@ pub struct Engine {
     bad: DFF<Bit>,
     fits18: Signal<Local, Bit>,
     fits27: Signal<Local, Bit>,
-    wlow: Signal<Local, Bits<ADDR_BITS>>,
     rd_ext: Signal<Local, Bits<32>>,
     rd_bits: Signal<Local, Bits<27>>,
     body_wa: Signal<Local, Bits<ADDR_BITS>>,
@@ -439,7 +438,6 @@ impl Engine {
             bad: Default::default(),
             fits18: Default::default(),
             fits27: Default::default(),
-            wlow: Default::default(),
             rd_ext: Default::default(),
             rd_bits: Default::default(),
             body_wa: Default::default(),
@@ -673,7 +671,6 @@ impl Logic for Engine {
         self.fits18.next =
             (self.word.q.val().get_bits::<15>(17) == 0) | (self.word.q.val().get_bits::<15>(17) == 0x7FFF);
         self.fits27.next = (self.word.q.val().get_bits::<6>(26) == 0) | (self.word.q.val().get_bits::<6>(26) == 0x3F);
-        self.wlow.next = bit_cast::<13, 12>(self.word.q.val().get_bits::<12>(0));
         self.rd_ext.next = bit_cast::<32, 27>(unsigned_cast(self.u_rd_data.val()));
         self.rd_bits.next = unsigned_cast(self.u_rd_data.val());
         if self.rd_bits.val().get_bit(26) {
