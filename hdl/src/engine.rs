@@ -27,7 +27,11 @@
 //! address b R + k / L (R from CONFIG), walked with counters (no multiplier); parameter words
 //! go to the lane and bank address LOAD names.
 
-use crate::forward::{host, rd, BANK_ADDR_BITS, LANE_BITS, STREAM_BITS, WEIGHT_ADDR_BITS};
+use crate::forward::{host, rd, BANK_ADDR_BITS, LANE_BITS, READ_LATENCY, STREAM_BITS, WEIGHT_ADDR_BITS};
+
+// RdWa/RdWb and SbOutA/SbOutB wait out the unit's read-back (its request is registered in rdv,
+// rdl, rda first, so the answer is latched into outw one edge later than READ_LATENCY).
+const _: () = assert!(READ_LATENCY == 2, "two wait states before RdWd and SbOutD");
 use crate::frame_rx::ADDR_BITS;
 use crate::frame_tx::{FrameTx, FRAME_TX_INDEX_BITS};
 use crate::protocol::{Command, ErrorCode, MAX_BODY};
@@ -112,6 +116,7 @@ enum State {
     RdCount,
     RdW,
     RdWa,
+    RdWb,
     RdWd,
     RdNext,
     // CONFIG
@@ -156,6 +161,7 @@ enum State {
     SbBusy,
     SbOut,
     SbOutA,
+    SbOutB,
     SbOutD,
     SbOutNext,
     SbNext,
@@ -1135,7 +1141,11 @@ impl Logic for Engine {
                     self.state.d.next = State::RdWa;
                 }
             }
+            // the unit's read-back answers two edges after the request
             State::RdWa => {
+                self.state.d.next = State::RdWb;
+            }
+            State::RdWb => {
                 self.state.d.next = State::RdWd;
             }
             State::RdWd => {
@@ -1582,6 +1592,9 @@ impl Logic for Engine {
                 }
             }
             State::SbOutA => {
+                self.state.d.next = State::SbOutB;
+            }
+            State::SbOutB => {
                 self.state.d.next = State::SbOutD;
             }
             State::SbOutD => {

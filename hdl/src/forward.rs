@@ -84,6 +84,9 @@ use rust_hdl::prelude::*;
 
 /// Weight bank address bits (4096 weight operands per lane: 4 EBR blocks).
 pub const WEIGHT_ADDR_BITS: usize = 12;
+/// Edges from a read-back request (`rd_vec`, `rd_lane`, `rd_addr`) to its `rd_data`: the bank
+/// read, then the lane's mux over its banks into registers.
+pub const READ_LATENCY: usize = 2;
 /// Dimension bits: I, H and C at most 64.
 pub const DIM_BITS: usize = 6;
 /// Vector bank address bits (streams x rows per lane at most 1024).
@@ -803,7 +806,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     pub rd_lane: Signal<In, Bits<LANE_BITS>>,
     /// Read-back: vector bank address ([`Banking::vector`]).
     pub rd_addr: Signal<In, Bits<WEIGHT_ADDR_BITS>>,
-    /// Read-back data, one edge after `rd_*`.
+    /// Read-back data, two edges after `rd_*` (a bank read, then a registered mux).
     pub rd_data: Signal<Out, Signed<27>>,
     /// A step is running.
     pub busy: Signal<Out, Bit>,
@@ -882,6 +885,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     sv: [DFF<Bit>; SIG_EDGES],
     rd_vec_d: DFF<Bits<{ rd::BITS }>>,
     rd_lane_d: DFF<Bits<LANE_BITS>>,
+    rd_lane_d2: DFF<Bits<LANE_BITS>>,
     wt_ram: RAM<Signed<18>, STREAM_BITS>,
     // the cross-lane sum of the transposed products (a tree over 32 inputs, unused ones 0)
     red_in: [Signal<Local, Signed<48>>; 32],
@@ -1045,6 +1049,7 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             sv: Default::default(),
             rd_vec_d: DFF::default(),
             rd_lane_d: DFF::default(),
+            rd_lane_d2: DFF::default(),
             wt_ram: RAM::default(),
             red_in: Default::default(),
             red16: Default::default(),
@@ -1141,6 +1146,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             b_2,
             rd_vec_d,
             rd_lane_d,
+            rd_lane_d2,
             learning,
             committing,
             classifying,
@@ -1655,9 +1661,10 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         // Read-back (the banks read at `rd_addr` while idle).
         self.rd_vec_d.d.next = self.rd_vec.val();
         self.rd_lane_d.d.next = self.rd_lane.val();
+        self.rd_lane_d2.d.next = self.rd_lane_d.q.val();
         self.rd_data.next = self.zero27.val();
         for l in 0..L {
-            if self.rd_lane_d.q.val().index() == l {
+            if self.rd_lane_d2.q.val().index() == l {
                 self.rd_data.next = self.lane[l].rd_cand.val();
             }
         }

@@ -10,7 +10,7 @@
 
 use crate::forward::{
     check_fit, classify_step_cycles, commit_cycles, config_writes, host, rd, update_const_writes, Banking, ForwardStep,
-    RESET_CYCLES,
+    READ_LATENCY, RESET_CYCLES,
 };
 use crate::verify::{settle, tick};
 use crate::word::{to_i64, to_signed};
@@ -87,7 +87,7 @@ pub trait UnitPort {
     /// A `start` cycle running `command` on streams 0..=`last_stream`, then cycles until `busy`
     /// falls; returns those cycles, or None past `limit`.
     fn start(&mut self, last_stream: usize, command: Command, limit: usize) -> Option<usize>;
-    /// One cycle with a read-back request; returns `rd_data` after it.
+    /// [`READ_LATENCY`] cycles with a read-back request; returns `rd_data` after them.
     fn read(&mut self, vec: u64, lane: usize, addr: usize) -> i64;
 }
 
@@ -270,7 +270,9 @@ impl<const B: usize, const L: usize> UnitPort for RustHdlPort<B, L> {
         self.uut.rd_vec.next = vec.into();
         self.uut.rd_lane.next = (lane as u64).into();
         self.uut.rd_addr.next = (addr as u64).into();
-        self.cycle();
+        for _ in 0..READ_LATENCY {
+            self.cycle();
+        }
         to_i64(self.uut.rd_data.val())
     }
 }

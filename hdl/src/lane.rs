@@ -9,7 +9,9 @@
 //!
 //! Reads: every bank reads at `vaddr` (vectors) and `waddr` (weights) on each edge. `cand` is
 //! this lane's vector operand for source `src` (a registered bank read, muxed), and `rd_cand`
-//! its vector `rd_vec` for the host's read-back; the sequencer picks one lane's.
+//! its vector `rd_vec` for the host's read-back, two edges after the request (the bank read,
+//! then the mux over the banks into registers: one stage would limit the clock); the sequencer
+//! picks one lane's.
 //!
 //! MAC terms (`tmode`): a forward term multiplies the weight word by the broadcast activation;
 //! a transposed term multiplies it by this lane's own operand (`cand`, a delta of one of its
@@ -204,8 +206,11 @@ pub struct ForwardLane<const B: usize> {
     daddr_eff: Signal<Local, Bits<BANK_ADDR_BITS>>,
     host18: Signal<Local, Signed<18>>,
     hbits: Signal<Local, Bits<27>>,
-    rd18: Signal<Local, Signed<18>>,
-    p18: Signal<Local, Signed<18>>,
+    rd18: DFF<Signed<18>>,
+    p18: DFF<Signed<18>>,
+    rd_w: DFF<Signed<27>>,
+    rd_wbar: DFF<Signed<27>>,
+    rd_vec_q: DFF<Bits<{ rd::BITS }>>,
     rd_wide: Widen<18, 27>,
     m_wide: Widen<18, 27>,
     own_d: DFF<Signed<18>>,
@@ -329,8 +334,11 @@ impl<const B: usize> ForwardLane<B> {
             daddr_eff: Signal::default(),
             host18: Signal::default(),
             hbits: Signal::default(),
-            rd18: Signal::default(),
-            p18: Signal::default(),
+            rd18: DFF::default(),
+            p18: DFF::default(),
+            rd_w: DFF::default(),
+            rd_wbar: DFF::default(),
+            rd_vec_q: DFF::default(),
             rd_wide: Widen::default(),
             m_wide: Widen::default(),
             own_d: DFF::default(),
@@ -353,7 +361,22 @@ impl<const B: usize> ForwardLane<B> {
 impl<const B: usize> Logic for ForwardLane<B> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, vaddr_d, own_d, gate_d, op_we, host_op_we, host_op_addr, d_d);
+        dff_setup!(
+            self,
+            clock,
+            vaddr_d,
+            own_d,
+            gate_d,
+            op_we,
+            host_op_we,
+            host_op_addr,
+            d_d,
+            rd18,
+            p18,
+            rd_w,
+            rd_wbar,
+            rd_vec_q
+        );
         for i in 0..28 {
             self.wa[i].clock.next = self.clock.val();
         }
@@ -515,79 +538,83 @@ impl<const B: usize> Logic for ForwardLane<B> {
             self.cand.next = self.o_prev_ram.read_data.val();
         }
         if self.rd_vec.val() == 0 {
-            self.rd18.next = self.u_ram.read_data.val();
+            self.rd18.d.next = self.u_ram.read_data.val();
         } else if self.rd_vec.val() == 1 {
-            self.rd18.next = self.b_ram.read_data.val();
+            self.rd18.d.next = self.b_ram.read_data.val();
         } else if self.rd_vec.val() == 2 {
             if self.s_ram.read_data.val() {
-                self.rd18.next = self.one.val();
+                self.rd18.d.next = self.one.val();
             } else {
-                self.rd18.next = self.zero.val();
+                self.rd18.d.next = self.zero.val();
             }
         } else if self.rd_vec.val() == 3 {
-            self.rd18.next = self.o_ram.read_data.val();
+            self.rd18.d.next = self.o_ram.read_data.val();
         } else if self.rd_vec.val() == 4 {
-            self.rd18.next = self.u_prev_ram.read_data.val();
+            self.rd18.d.next = self.u_prev_ram.read_data.val();
         } else if self.rd_vec.val() == 5 {
-            self.rd18.next = self.b_prev_ram.read_data.val();
+            self.rd18.d.next = self.b_prev_ram.read_data.val();
         } else if self.rd_vec.val() == 6 {
             if self.s_prev_ram.read_data.val() {
-                self.rd18.next = self.one.val();
+                self.rd18.d.next = self.one.val();
             } else {
-                self.rd18.next = self.zero.val();
+                self.rd18.d.next = self.zero.val();
             }
         } else if self.rd_vec.val() == 7 {
-            self.rd18.next = self.o_prev_ram.read_data.val();
+            self.rd18.d.next = self.o_prev_ram.read_data.val();
         } else if self.rd_vec.val() == 8 {
-            self.rd18.next = self.v_ram.read_data.val();
+            self.rd18.d.next = self.v_ram.read_data.val();
         } else if self.rd_vec.val() == 9 {
-            self.rd18.next = self.theta_ram.read_data.val();
+            self.rd18.d.next = self.theta_ram.read_data.val();
         } else if self.rd_vec.val() == 10 {
-            self.rd18.next = self.i_ram.read_data.val();
+            self.rd18.d.next = self.i_ram.read_data.val();
         } else if self.rd_vec.val() == 11 {
-            self.rd18.next = self.alpha_ram.read_data.val();
+            self.rd18.d.next = self.alpha_ram.read_data.val();
         } else if self.rd_vec.val() == 12 {
-            self.rd18.next = self.rho_ram.read_data.val();
+            self.rd18.d.next = self.rho_ram.read_data.val();
         } else if self.rd_vec.val() == 13 {
-            self.rd18.next = self.j_ram.read_data.val();
+            self.rd18.d.next = self.j_ram.read_data.val();
         } else if self.rd_vec.val() == 14 {
-            self.rd18.next = self.ao_ram.read_data.val();
+            self.rd18.d.next = self.ao_ram.read_data.val();
         } else if self.rd_vec.val() == 15 {
-            self.rd18.next = self.x_ram.read_data.val();
+            self.rd18.d.next = self.x_ram.read_data.val();
         } else if self.rd_vec.val() == 16 {
-            self.rd18.next = self.do_ram.read_data.val();
+            self.rd18.d.next = self.do_ram.read_data.val();
         } else if self.rd_vec.val() == 17 {
-            self.rd18.next = self.dzo_ram.read_data.val();
+            self.rd18.d.next = self.dzo_ram.read_data.val();
         } else if self.rd_vec.val() == 18 {
-            self.rd18.next = self.dj_ram.read_data.val();
+            self.rd18.d.next = self.dj_ram.read_data.val();
         } else if self.rd_vec.val() == 19 {
-            self.rd18.next = self.ds_ram.read_data.val();
+            self.rd18.d.next = self.ds_ram.read_data.val();
         } else if self.rd_vec.val() == 20 {
-            self.rd18.next = self.dv_ram.read_data.val();
+            self.rd18.d.next = self.dv_ram.read_data.val();
         } else if self.rd_vec.val() == 21 {
-            self.rd18.next = self.dzm_ram.read_data.val();
+            self.rd18.d.next = self.dzm_ram.read_data.val();
         } else if self.rd_vec.val() == 22 {
-            self.rd18.next = self.dza_ram.read_data.val();
+            self.rd18.d.next = self.dza_ram.read_data.val();
         } else if self.rd_vec.val() == 23 {
-            self.rd18.next = self.di_ram.read_data.val();
+            self.rd18.d.next = self.di_ram.read_data.val();
         } else {
-            self.rd18.next = self.y_ram.read_data.val();
+            self.rd18.d.next = self.y_ram.read_data.val();
         }
-        // parameter words (codes 25..=29), else the vector element widened
-        self.rd_wide.x.next = self.rd18.val();
+        self.rd_w.d.next = self.w_ram.read_data.val();
+        self.rd_wbar.d.next = self.wbar_ram.read_data.val();
+        self.rd_vec_q.d.next = self.rd_vec.val();
+        // second stage (registered above, so the bank reads and the wide mux are separate
+        // paths): parameter words (codes 25..=29), else the vector element widened
+        self.rd_wide.x.next = self.rd18.q.val();
         if self.rd_vec.val() == 27 {
-            self.p18.next = self.lambda_ram.read_data.val();
+            self.p18.d.next = self.lambda_ram.read_data.val();
         } else if self.rd_vec.val() == 28 {
-            self.p18.next = self.m_ram.read_data.val();
+            self.p18.d.next = self.m_ram.read_data.val();
         } else {
-            self.p18.next = self.mu_ram.read_data.val();
+            self.p18.d.next = self.mu_ram.read_data.val();
         }
-        self.m_wide.x.next = self.p18.val();
-        if self.rd_vec.val() == 25 {
-            self.rd_cand.next = self.w_ram.read_data.val();
-        } else if self.rd_vec.val() == 26 {
-            self.rd_cand.next = self.wbar_ram.read_data.val();
-        } else if (self.rd_vec.val() == 27) | (self.rd_vec.val() == 28) | (self.rd_vec.val() == 29) {
+        self.m_wide.x.next = self.p18.q.val();
+        if self.rd_vec_q.q.val() == 25 {
+            self.rd_cand.next = self.rd_w.q.val();
+        } else if self.rd_vec_q.q.val() == 26 {
+            self.rd_cand.next = self.rd_wbar.q.val();
+        } else if (self.rd_vec_q.q.val() == 27) | (self.rd_vec_q.q.val() == 28) | (self.rd_vec_q.q.val() == 29) {
             self.rd_cand.next = self.m_wide.y.val();
         } else {
             self.rd_cand.next = self.rd_wide.y.val();

@@ -45,15 +45,17 @@ pub const ACC_BITS: usize = 48;
 /// Number of selectable roundings.
 pub const MAC_SHIFTS: usize = 3;
 
-/// Stages of the `sel` delay line (multiplier, then the rounding stage).
-const SEL_STAGES: usize = MUL18_LATENCY + REQUANT_LATENCY;
+/// Stages of the `sel` delay line (multiplier, the registered sum, then the rounding stage).
+const SEL_STAGES: usize = MUL18_LATENCY + 1 + REQUANT_LATENCY;
 
-/// Cycles from the last term to `y_valid`.
-pub const MAC_LATENCY: usize = MUL18_LATENCY + REQUANT_LATENCY;
+/// Cycles from the last term to `y_valid`: the multiplier, the accumulator, the rounding. The
+/// sum is registered before it is rounded, so that the slot mux and the accumulating adder are
+/// one path and the rounding adder and saturation another (together they limited the clock).
+pub const MAC_LATENCY: usize = MUL18_LATENCY + 1 + REQUANT_LATENCY;
 
 // hdl_gen can index an array of blocks only by a literal or a loop variable (a named constant
 // fails in Verilog generation), so the delay lines' last stage is written `[1]`.
-const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1 (sel: 2)");
+const _: () = assert!(MUL18_LATENCY == 2, "the flag delay lines end at index 1 (sel: 3)");
 const _: () = assert!(MAC_SHIFTS == 3, "the rounding mux names indices 0..=2");
 
 /// Bits of the `slot` input (at most 64 slots).
@@ -109,7 +111,9 @@ pub struct Mac<const N: usize> {
     one: Constant<Bit>,
     acc: [DFF<Signed<ACC_BITS>>; N],
     done: DFF<Bit>,
+    done2: DFF<Bit>,
     raw_d: DFF<Signed<ACC_BITS>>,
+    raw_d2: DFF<Signed<ACC_BITS>>,
     held: Signal<Local, Signed<ACC_BITS>>,
     sum: Signal<Local, Signed<ACC_BITS>>,
 }
@@ -164,7 +168,9 @@ impl<const N: usize> Mac<N> {
             one: Constant::new(true),
             acc: std::array::from_fn(|_| DFF::default()),
             done: DFF::default(),
+            done2: DFF::default(),
             raw_d: DFF::default(),
+            raw_d2: DFF::default(),
             held: Signal::default(),
             sum: Signal::default(),
         }
@@ -183,7 +189,7 @@ impl<const N: usize> Mac<N> {
 impl<const N: usize> Logic for Mac<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, done, raw_d);
+        dff_setup!(self, clock, done, done2, raw_d, raw_d2);
         for i in 0..N {
             self.acc[i].clock.next = self.clock.val();
         }
@@ -269,22 +275,25 @@ impl<const N: usize> Logic for Mac<N> {
                 self.acc[i].d.next = self.sum.val();
             }
         }
-        // The rounding stage samples every cycle; `done` says when its sample was a result.
+        // The sum is registered (raw_d), then rounded: the rounding stage samples every cycle;
+        // `done2` says when its sample was a result.
+        self.raw_d.d.next = self.sum.val();
         for i in 0..MAC_SHIFTS {
-            self.round[i].acc.next = self.sum.val();
+            self.round[i].acc.next = self.raw_d.q.val();
         }
         self.done.d.next = self.valid_d[1].q.val() & self.last_d[1].q.val();
-        self.raw_d.d.next = self.sum.val();
-        self.raw.next = self.raw_d.q.val();
-        // the rounding selected with the last term (sel_d[2] is aligned with `done`); one
+        self.done2.d.next = self.done.q.val();
+        self.raw_d2.d.next = self.raw_d.q.val();
+        self.raw.next = self.raw_d2.q.val();
+        // the rounding selected with the last term (sel_d[3] is aligned with `done2`); one
         // assignment per evaluation, as above
-        if self.sel_d[2].q.val() == 1 {
+        if self.sel_d[3].q.val() == 1 {
             self.y.next = self.round[1].y.val();
-        } else if self.sel_d[2].q.val() == 2 {
+        } else if self.sel_d[3].q.val() == 2 {
             self.y.next = self.round[2].y.val();
         } else {
             self.y.next = self.round[0].y.val();
         }
-        self.y_valid.next = self.done.q.val();
+        self.y_valid.next = self.done2.q.val();
     }
 }

@@ -103,6 +103,9 @@ impl VerilatorPort {
     }
 }
 
+// verilator_harness.cpp's 'R' clocks the unit's read-back latency, written there as a literal.
+const _: () = assert!(crate::forward::READ_LATENCY == 2, "update the harness's 'R' command");
+
 impl UnitPort for VerilatorPort {
     fn write(&mut self, sel: u64, lane: usize, addr: usize, data: i64) {
         let mut cmd = vec![b'W', sel as u8, lane as u8];

@@ -7,7 +7,7 @@
 //                                           busy falls; answers the cycles as u32 (0xffffffff:
 //                                           did not finish within `limit` cycles)
 //   'L' limit:u32                           cycle limit of the following starts
-//   'R' vec:u8 lane:u8 addr:u16             one clock cycle with a read-back; answers rd_data as i32
+//   'R' vec:u8 lane:u8 addr:u16             READ_LATENCY (2) cycles with a read-back; answers rd_data as i32
 //   'F'                                     flush the answers
 //   'Q'                                     exit
 // Every cycle follows rust-hdl's simulator: inputs settle, a rising edge, a falling edge.
@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
             top->rd_vec = vec;
             top->rd_lane = lane;
             top->rd_addr = addr;
+            cycle();
             cycle();
             int32_t v = (int32_t)(top->rd_data << 5) >> 5;  // sign-extend 27 bits
             put32((uint32_t)v);

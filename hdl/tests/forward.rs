@@ -28,7 +28,7 @@
 
 use fptt_hdl::forward::{
     classify_step_cycles, commit_cycles, config_writes, host, rd, step_cycles, train_step_cycles, update_const_writes,
-    Banking, ForwardStep, RESET_CYCLES,
+    Banking, ForwardStep, READ_LATENCY, RESET_CYCLES,
 };
 use fptt_hdl::lint::verilator_available;
 use fptt_hdl::verify::{
@@ -271,7 +271,11 @@ fn configured(
             for (code, v, name) in vecs {
                 for (k, &want) in v.iter().enumerate() {
                     let (lane, addr) = bank.vector(b, k);
-                    reads.push((rows.len(), want as i64, format!("step {t} stream {b} {name}[{k}]")));
+                    reads.push((
+                        rows.len() + READ_LATENCY - 1,
+                        want as i64,
+                        format!("step {t} stream {b} {name}[{k}]"),
+                    ));
                     rows.push(row([0; 5], 0, last, [code as i64, lane as i64, addr as i64]));
                 }
             }
@@ -293,12 +297,16 @@ fn configured(
             for (code, v, name) in words.into_iter().take(if moments { 5 } else { 3 }) {
                 for (i, &want) in v.iter().enumerate() {
                     let (lane, addr) = bank.weight(i);
-                    reads.push((rows.len(), want as i64, format!("step {t} {name}[{i}]")));
+                    reads.push((rows.len() + READ_LATENCY - 1, want as i64, format!("step {t} {name}[{i}]")));
                     rows.push(row([0; 5], 0, last, [code as i64, lane as i64, addr as i64]));
                 }
             }
             moved += p.w.iter().zip(&initial).filter(|(a, b)| a != b).count();
         }
+    }
+    // the last read-back answers after the last row
+    for _ in 1..READ_LATENCY {
+        rows.push(row([0; 5], 0, 0, [0; 3]));
     }
     let updates = starts.len() * streams * shape.hidden;
     if learn {

@@ -481,7 +481,12 @@ pub fn run(args: &SynthArgs) -> Result<SynthReport> {
     run_tool(&nextpnr, &pnr_args, &out, "pnr.log")?;
     let (timing, utilisation) = parse_report(&std::fs::read_to_string(out.join("report.json"))?)?;
 
+    // A design that misses its clock gets no bitstream: it could fail on the board. A stale
+    // one from an earlier run in the same folder goes too.
+    let met = timing.iter().all(|t| t.achieved_mhz >= t.constraint_mhz);
+    let _ = std::fs::remove_file(out.join("top.bit"));
     let bitstream = match &ecppack {
+        _ if !met => None,
         Some(prog) => {
             let a = ["--compress", "--input", "top.config", "--bit", "top.bit"].map(String::from);
             run_tool(prog, &a, &out, "ecppack.log")?;
@@ -541,6 +546,7 @@ pub fn report_text(r: &SynthReport) -> String {
     }
     match &r.bitstream {
         Some(b) => s.push_str(&format!("\nbitstream {}\n", b.display())),
+        None if !r.missed().is_empty() => s.push_str("\nno bitstream (timing missed)\n"),
         None => s.push_str("\nno bitstream (ecppack missing)\n"),
     }
     s
@@ -657,7 +663,7 @@ mod tests {
         let e = check_timing(&report).unwrap_err().to_string();
         assert!(e.contains("timing missed") && e.contains("41.10 MHz, 100.00 MHz wanted"), "{e}");
         let t = report_text(&report);
-        assert!(t.contains("MISSED") && t.contains("DP16KD"), "{t}");
+        assert!(t.contains("MISSED") && t.contains("DP16KD") && t.contains("no bitstream (timing missed)"), "{t}");
     }
 
     #[test]
