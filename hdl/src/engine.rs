@@ -28,15 +28,15 @@
 //! go to the lane and bank address LOAD names.
 
 use crate::forward::{host, rd, BANK_ADDR_BITS, LANE_BITS, READ_LATENCY, STREAM_BITS, WEIGHT_ADDR_BITS};
-
-// RdWa/RdWb and SbOutA/SbOutB wait out the unit's read-back (its request is registered in rdv,
-// rdl, rda first, so the answer is latched into outw one edge later than READ_LATENCY).
-const _: () = assert!(READ_LATENCY == 2, "two wait states before RdWd and SbOutD");
 use crate::frame_rx::ADDR_BITS;
 use crate::frame_tx::{FrameTx, FRAME_TX_INDEX_BITS};
 use crate::protocol::{Command, ErrorCode, MAX_BODY};
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
+
+// RdWa/RdWb and SbOutA/SbOutB wait out the unit's read-back (its request is registered in rdv,
+// rdl, rda first, so the answer is latched into outw one edge later than READ_LATENCY).
+const _: () = assert!(READ_LATENCY == 2, "two wait states before RdWd and SbOutD");
 
 /// Bytes of a CONFIG body: I, H, C, B, ten update constants, R, the 448 table words.
 pub const CONFIG_BODY: usize = 4 + 4 * crate::forward::uconst::COUNT + 1 + 4 * TABLE_WORDS;

@@ -596,12 +596,6 @@ impl<const B: usize> Logic for ForwardLane<B> {
         } else {
             self.rd18.d.next = self.y_ram.read_data.val();
         }
-        self.rd_w.d.next = self.w_ram.read_data.val();
-        self.rd_wbar.d.next = self.wbar_ram.read_data.val();
-        self.rd_vec_q.d.next = self.rd_vec.val();
-        // second stage (registered above, so the bank reads and the wide mux are separate
-        // paths): parameter words (codes 25..=29), else the vector element widened
-        self.rd_wide.x.next = self.rd18.q.val();
         if self.rd_vec.val() == 27 {
             self.p18.d.next = self.lambda_ram.read_data.val();
         } else if self.rd_vec.val() == 28 {
@@ -609,6 +603,12 @@ impl<const B: usize> Logic for ForwardLane<B> {
         } else {
             self.p18.d.next = self.mu_ram.read_data.val();
         }
+        self.rd_w.d.next = self.w_ram.read_data.val();
+        self.rd_wbar.d.next = self.wbar_ram.read_data.val();
+        self.rd_vec_q.d.next = self.rd_vec.val();
+        // second stage (registered above, so the bank reads and the wide mux are separate
+        // paths): parameter words (codes 25..=29), else the vector element widened
+        self.rd_wide.x.next = self.rd18.q.val();
         self.m_wide.x.next = self.p18.q.val();
         if self.rd_vec_q.q.val() == 25 {
             self.rd_cand.next = self.rd_w.q.val();

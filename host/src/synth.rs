@@ -235,6 +235,13 @@ pub struct ClockTiming {
     pub constraint_mhz: f64,
 }
 
+impl ClockTiming {
+    /// Did the clock reach its constraint?
+    pub fn met(&self) -> bool {
+        self.achieved_mhz >= self.constraint_mhz
+    }
+}
+
 /// One resource's utilisation from nextpnr.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Utilisation {
@@ -363,7 +370,7 @@ pub struct SynthReport {
 impl SynthReport {
     /// The clocks that missed their constraint.
     pub fn missed(&self) -> Vec<&ClockTiming> {
-        self.timing.iter().filter(|t| t.achieved_mhz < t.constraint_mhz).collect()
+        self.timing.iter().filter(|t| !t.met()).collect()
     }
 }
 
@@ -483,7 +490,7 @@ pub fn run(args: &SynthArgs) -> Result<SynthReport> {
 
     // A design that misses its clock gets no bitstream: it could fail on the board. A stale
     // one from an earlier run in the same folder goes too.
-    let met = timing.iter().all(|t| t.achieved_mhz >= t.constraint_mhz);
+    let met = timing.iter().all(ClockTiming::met);
     let _ = std::fs::remove_file(out.join("top.bit"));
     let bitstream = match &ecppack {
         _ if !met => None,
@@ -536,7 +543,7 @@ pub fn report_text(r: &SynthReport) -> String {
     s.push_str(&format!(", UART {} baud (divisor {})\n\n", r.baud, r.divisor));
     s.push_str(&format!("{:<40} {:>10} {:>10}  {}\n", "clock", "Fmax MHz", "wanted", ""));
     for t in &r.timing {
-        let ok = if t.achieved_mhz >= t.constraint_mhz { "ok" } else { "MISSED" };
+        let ok = if t.met() { "ok" } else { "MISSED" };
         s.push_str(&format!("{:<40} {:>10.2} {:>10.2}  {ok}\n", t.clock, t.achieved_mhz, t.constraint_mhz));
     }
     s.push_str(&format!("\n{:<14} {:>8} {:>10} {:>6}\n", "resource", "used", "available", "%"));
