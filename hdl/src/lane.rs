@@ -198,7 +198,7 @@ pub struct ForwardLane<const B: usize> {
     operand: Narrow<27, 18>,
     wa: [DFF<Bits<WEIGHT_ADDR_BITS>>; 28],
     op_we: DFF<Bit>,
-    cv: [DFF<Bit>; 4],
+    cv: [DFF<Bit>; 5],
     host_op_we: DFF<Bit>,
     host_op_addr: DFF<Bits<WEIGHT_ADDR_BITS>>,
     d_d: DFF<Signed<18>>,
@@ -380,7 +380,7 @@ impl<const B: usize> Logic for ForwardLane<B> {
         for i in 0..28 {
             self.wa[i].clock.next = self.clock.val();
         }
-        for i in 0..4 {
+        for i in 0..5 {
             self.cv[i].clock.next = self.clock.val();
         }
         self.grad.clock.next = self.clock.val();
@@ -488,113 +488,162 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.s_prev_ram.read_address.next = self.vaddr.val();
         self.vaddr_d.d.next = self.vaddr.val();
         // (literal `src` and `rd` codes: hdl_gen cannot emit a named constant)
-        if self.src.val() == 0 {
-            self.cand.next = self.x_ram.read_data.val();
-        } else if self.src.val() == 1 {
-            if self.s_ram.read_data.val() {
-                self.cand.next = self.bact.val();
-            } else {
-                self.cand.next = self.zero.val();
+        // (a `match` is a Verilog `case`: a flat multiplexer, where an if/else chain is a
+        // priority chain one level per source, too deep for the clock)
+        match self.src.val().index() {
+            0 => {
+                self.cand.next = self.x_ram.read_data.val();
             }
-        } else if self.src.val() == 2 {
-            self.cand.next = self.i_ram.read_data.val();
-        } else if self.src.val() == 3 {
-            self.cand.next = self.u_ram.read_data.val();
-        } else if self.src.val() == 4 {
-            self.cand.next = self.b_ram.read_data.val();
-        } else if self.src.val() == 5 {
-            self.cand.next = self.j_ram.read_data.val();
-        } else if self.src.val() == 6 {
-            self.cand.next = self.o_ram.read_data.val();
-        } else if self.src.val() == 7 {
-            self.cand.next = self.bact.val();
-        } else if self.src.val() == 8 {
-            self.cand.next = self.do_ram.read_data.val();
-        } else if self.src.val() == 9 {
-            self.cand.next = self.dzo_ram.read_data.val();
-        } else if self.src.val() == 10 {
-            self.cand.next = self.dj_ram.read_data.val();
-        } else if self.src.val() == 11 {
-            self.cand.next = self.ds_ram.read_data.val();
-        } else if self.src.val() == 12 {
-            self.cand.next = self.dv_ram.read_data.val();
-        } else if self.src.val() == 13 {
-            self.cand.next = self.dzm_ram.read_data.val();
-        } else if self.src.val() == 14 {
-            self.cand.next = self.dza_ram.read_data.val();
-        } else if self.src.val() == 15 {
-            self.cand.next = self.di_ram.read_data.val();
-        } else if self.src.val() == 16 {
-            if self.s_prev_ram.read_data.val() {
-                self.cand.next = self.bact.val();
-            } else {
-                self.cand.next = self.zero.val();
+            1 => {
+                if self.s_ram.read_data.val() {
+                    self.cand.next = self.bact.val();
+                } else {
+                    self.cand.next = self.zero.val();
+                }
             }
-        } else if self.src.val() == 17 {
-            self.cand.next = self.u_prev_ram.read_data.val();
-        } else if self.src.val() == 18 {
-            self.cand.next = self.b_prev_ram.read_data.val();
-        } else {
-            self.cand.next = self.o_prev_ram.read_data.val();
+            2 => {
+                self.cand.next = self.i_ram.read_data.val();
+            }
+            3 => {
+                self.cand.next = self.u_ram.read_data.val();
+            }
+            4 => {
+                self.cand.next = self.b_ram.read_data.val();
+            }
+            5 => {
+                self.cand.next = self.j_ram.read_data.val();
+            }
+            6 => {
+                self.cand.next = self.o_ram.read_data.val();
+            }
+            7 => {
+                self.cand.next = self.bact.val();
+            }
+            8 => {
+                self.cand.next = self.do_ram.read_data.val();
+            }
+            9 => {
+                self.cand.next = self.dzo_ram.read_data.val();
+            }
+            10 => {
+                self.cand.next = self.dj_ram.read_data.val();
+            }
+            11 => {
+                self.cand.next = self.ds_ram.read_data.val();
+            }
+            12 => {
+                self.cand.next = self.dv_ram.read_data.val();
+            }
+            13 => {
+                self.cand.next = self.dzm_ram.read_data.val();
+            }
+            14 => {
+                self.cand.next = self.dza_ram.read_data.val();
+            }
+            15 => {
+                self.cand.next = self.di_ram.read_data.val();
+            }
+            16 => {
+                if self.s_prev_ram.read_data.val() {
+                    self.cand.next = self.bact.val();
+                } else {
+                    self.cand.next = self.zero.val();
+                }
+            }
+            17 => {
+                self.cand.next = self.u_prev_ram.read_data.val();
+            }
+            18 => {
+                self.cand.next = self.b_prev_ram.read_data.val();
+            }
+            _ => {
+                self.cand.next = self.o_prev_ram.read_data.val();
+            }
         }
-        if self.rd_vec.val() == 0 {
-            self.rd18.d.next = self.u_ram.read_data.val();
-        } else if self.rd_vec.val() == 1 {
-            self.rd18.d.next = self.b_ram.read_data.val();
-        } else if self.rd_vec.val() == 2 {
-            if self.s_ram.read_data.val() {
-                self.rd18.d.next = self.one.val();
-            } else {
-                self.rd18.d.next = self.zero.val();
+        match self.rd_vec.val().index() {
+            0 => {
+                self.rd18.d.next = self.u_ram.read_data.val();
             }
-        } else if self.rd_vec.val() == 3 {
-            self.rd18.d.next = self.o_ram.read_data.val();
-        } else if self.rd_vec.val() == 4 {
-            self.rd18.d.next = self.u_prev_ram.read_data.val();
-        } else if self.rd_vec.val() == 5 {
-            self.rd18.d.next = self.b_prev_ram.read_data.val();
-        } else if self.rd_vec.val() == 6 {
-            if self.s_prev_ram.read_data.val() {
-                self.rd18.d.next = self.one.val();
-            } else {
-                self.rd18.d.next = self.zero.val();
+            1 => {
+                self.rd18.d.next = self.b_ram.read_data.val();
             }
-        } else if self.rd_vec.val() == 7 {
-            self.rd18.d.next = self.o_prev_ram.read_data.val();
-        } else if self.rd_vec.val() == 8 {
-            self.rd18.d.next = self.v_ram.read_data.val();
-        } else if self.rd_vec.val() == 9 {
-            self.rd18.d.next = self.theta_ram.read_data.val();
-        } else if self.rd_vec.val() == 10 {
-            self.rd18.d.next = self.i_ram.read_data.val();
-        } else if self.rd_vec.val() == 11 {
-            self.rd18.d.next = self.alpha_ram.read_data.val();
-        } else if self.rd_vec.val() == 12 {
-            self.rd18.d.next = self.rho_ram.read_data.val();
-        } else if self.rd_vec.val() == 13 {
-            self.rd18.d.next = self.j_ram.read_data.val();
-        } else if self.rd_vec.val() == 14 {
-            self.rd18.d.next = self.ao_ram.read_data.val();
-        } else if self.rd_vec.val() == 15 {
-            self.rd18.d.next = self.x_ram.read_data.val();
-        } else if self.rd_vec.val() == 16 {
-            self.rd18.d.next = self.do_ram.read_data.val();
-        } else if self.rd_vec.val() == 17 {
-            self.rd18.d.next = self.dzo_ram.read_data.val();
-        } else if self.rd_vec.val() == 18 {
-            self.rd18.d.next = self.dj_ram.read_data.val();
-        } else if self.rd_vec.val() == 19 {
-            self.rd18.d.next = self.ds_ram.read_data.val();
-        } else if self.rd_vec.val() == 20 {
-            self.rd18.d.next = self.dv_ram.read_data.val();
-        } else if self.rd_vec.val() == 21 {
-            self.rd18.d.next = self.dzm_ram.read_data.val();
-        } else if self.rd_vec.val() == 22 {
-            self.rd18.d.next = self.dza_ram.read_data.val();
-        } else if self.rd_vec.val() == 23 {
-            self.rd18.d.next = self.di_ram.read_data.val();
-        } else {
-            self.rd18.d.next = self.y_ram.read_data.val();
+            2 => {
+                if self.s_ram.read_data.val() {
+                    self.rd18.d.next = self.one.val();
+                } else {
+                    self.rd18.d.next = self.zero.val();
+                }
+            }
+            3 => {
+                self.rd18.d.next = self.o_ram.read_data.val();
+            }
+            4 => {
+                self.rd18.d.next = self.u_prev_ram.read_data.val();
+            }
+            5 => {
+                self.rd18.d.next = self.b_prev_ram.read_data.val();
+            }
+            6 => {
+                if self.s_prev_ram.read_data.val() {
+                    self.rd18.d.next = self.one.val();
+                } else {
+                    self.rd18.d.next = self.zero.val();
+                }
+            }
+            7 => {
+                self.rd18.d.next = self.o_prev_ram.read_data.val();
+            }
+            8 => {
+                self.rd18.d.next = self.v_ram.read_data.val();
+            }
+            9 => {
+                self.rd18.d.next = self.theta_ram.read_data.val();
+            }
+            10 => {
+                self.rd18.d.next = self.i_ram.read_data.val();
+            }
+            11 => {
+                self.rd18.d.next = self.alpha_ram.read_data.val();
+            }
+            12 => {
+                self.rd18.d.next = self.rho_ram.read_data.val();
+            }
+            13 => {
+                self.rd18.d.next = self.j_ram.read_data.val();
+            }
+            14 => {
+                self.rd18.d.next = self.ao_ram.read_data.val();
+            }
+            15 => {
+                self.rd18.d.next = self.x_ram.read_data.val();
+            }
+            16 => {
+                self.rd18.d.next = self.do_ram.read_data.val();
+            }
+            17 => {
+                self.rd18.d.next = self.dzo_ram.read_data.val();
+            }
+            18 => {
+                self.rd18.d.next = self.dj_ram.read_data.val();
+            }
+            19 => {
+                self.rd18.d.next = self.ds_ram.read_data.val();
+            }
+            20 => {
+                self.rd18.d.next = self.dv_ram.read_data.val();
+            }
+            21 => {
+                self.rd18.d.next = self.dzm_ram.read_data.val();
+            }
+            22 => {
+                self.rd18.d.next = self.dza_ram.read_data.val();
+            }
+            23 => {
+                self.rd18.d.next = self.di_ram.read_data.val();
+            }
+            _ => {
+                self.rd18.d.next = self.y_ram.read_data.val();
+            }
         }
         if self.rd_vec.val() == 27 {
             self.p18.d.next = self.lambda_ram.read_data.val();
@@ -865,12 +914,14 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.host_op_addr.d.next = self.host_addr.val();
         // a commit: the word's last term (stage 2) marks it; cv[k] goes with wa[k + 1]
         self.cv[0].d.next = (self.gvalid.val() & self.last.val()) & self.commit.val();
-        for i in 1..4 {
+        for i in 1..5 {
             self.cv[i].d.next = self.cv[i - 1].q.val();
         }
         if self.running.val() & self.commit.val() {
-            // W-bar (read at wa[2]) is out with wa[3]; its operand one edge later
-            self.operand.acc.next = self.wbar_ram.read_data.val();
+            // W-bar (read at wa[2]) is out with wa[3] and registered (rd_wbar) with wa[4]; its
+            // operand is narrowed from that register (a bank read straight into the rounding
+            // adder would limit the clock) one edge later, with wa[5]
+            self.operand.acc.next = self.rd_wbar.q.val();
             self.w_ram.write_address.next = self.wa[3].q.val();
             self.w_ram.write_data.next = self.wbar_ram.read_data.val();
             self.w_ram.write_enable.next = self.cv[2].q.val();
@@ -886,8 +937,8 @@ impl<const B: usize> Logic for ForwardLane<B> {
             self.mu_ram.write_address.next = self.wa[3].q.val();
             self.mu_ram.write_data.next = self.update.u_new.val();
             self.mu_ram.write_enable.next = false;
-            self.wram.write_address.next = self.wa[4].q.val();
-            self.wram.write_enable.next = self.cv[3].q.val();
+            self.wram.write_address.next = self.wa[5].q.val();
+            self.wram.write_enable.next = self.cv[4].q.val();
         } else if self.running.val() {
             self.operand.acc.next = self.update.w_new.val();
             self.w_ram.write_address.next = self.wa[26].q.val();
