@@ -875,7 +875,8 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     jl_1: DFF<Bits<LANE_BITS>>,
     b_1: DFF<Bits<STREAM_BITS>>,
     // stage 2 (activation registered, weight read): into the MACs
-    act: DFF<Signed<18>>,
+    act: Signal<Local, Signed<18>>,
+    bact_r: DFF<Signed<18>>,
     v2: DFF<Bit>,
     f2: DFF<Bit>,
     l2: DFF<Bit>,
@@ -1039,7 +1040,8 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             jl_2: DFF::default(),
             jl_1: DFF::default(),
             b_1: DFF::default(),
-            act: DFF::default(),
+            act: Signal::default(),
+            bact_r: DFF::default(),
             v2: DFF::default(),
             f2: DFF::default(),
             l2: DFF::default(),
@@ -1137,7 +1139,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             src_1,
             jl_1,
             b_1,
-            act,
+            bact_r,
             v2,
             f2,
             l2,
@@ -1524,11 +1526,13 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.g1.d.next = (self.t_src.val() == 1) | (self.t_src.val() == 7);
         self.jl_1.d.next = self.jl.q.val();
         self.b_1.d.next = self.b.q.val();
-        // The term's activation from lane jl's bank, registered (stage 2) and broadcast.
-        self.act.d.next = self.cfg_bact.read_data.val();
+        // The term's activation from lane jl's bank at stage 2 (each lane registers its bank
+        // reads before its operand mux), broadcast.
+        self.bact_r.d.next = self.cfg_bact.read_data.val();
+        self.act.next = self.bact_r.q.val();
         for l in 0..L {
-            if self.jl_1.q.val().index() == l {
-                self.act.d.next = self.lane[l].cand.val();
+            if self.jl_2.q.val().index() == l {
+                self.act.next = self.lane[l].cand.val();
             }
         }
         self.v2.d.next = self.v1.q.val() & !self.elem.val();
@@ -1544,7 +1548,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.sv2.d.next = self.sv1.q.val();
         self.label_ram.read_address.next = self.b.q.val();
         self.softmax.in_valid.next = self.sv2.q.val();
-        self.softmax.x.next = self.act.q.val();
+        self.softmax.x.next = self.act.val();
         self.softmax.last.next = self.l2.q.val();
         self.softmax.label.next = self.label_ram.read_data.val();
         self.softmax.weight.next = self.wt_ram.read_data.val();
@@ -1615,7 +1619,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].src.next = self.src_1.q.val();
             self.lane[l].bact.next = self.cfg_bact.read_data.val();
             self.lane[l].rd_vec.next = self.rd_vec_d.q.val();
-            self.lane[l].act.next = self.act.q.val();
+            self.lane[l].act.next = self.act.val();
             self.lane[l].valid.next = self.v2.q.val();
             self.lane[l].first.next = self.f2.q.val();
             self.lane[l].last.next = self.l2.q.val();

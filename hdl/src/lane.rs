@@ -7,11 +7,11 @@
 //! [`BackwardNeuron`], and the update pipeline: a [`GradMac`] and a [`ParamUpdate`]. The sequencer in `ForwardStep` drives every lane with the same
 //! addresses and flags; a lane's own data differ.
 //!
-//! Reads: every bank reads at `vaddr` (vectors) and `waddr` (weights) on each edge. `cand` is
-//! this lane's vector operand for source `src` (a registered bank read, muxed), and `rd_cand`
-//! its vector `rd_vec` for the host's read-back, two edges after the request (the bank read,
-//! then the mux over the banks into registers: one stage would limit the clock); the sequencer
-//! picks one lane's.
+//! Reads: every bank reads at `vaddr` (vectors) and `waddr` (weights) on each edge, and every
+//! vector and parameter bank's read is registered at once, before any logic (an EBR's output
+//! is slow). `cand` is this lane's vector operand for source `src`, and `rd_cand` its vector
+//! `rd_vec` for the host's read-back, both muxed from those registers two edges after the
+//! address (the bank read, then its register); the sequencer picks one lane's.
 //!
 //! MAC terms (`tmode`): a forward term multiplies the weight word by the broadcast activation;
 //! a transposed term multiplies it by this lane's own operand (`cand`, a delta of one of its
@@ -65,7 +65,8 @@ pub struct ForwardLane<const B: usize> {
     pub src: Signal<In, Bits<SRC_BITS>>,
     /// The code of 1.0 that a spike or a bias stands for in this phase.
     pub bact: Signal<In, Signed<18>>,
-    /// This lane's vector operand for `src`.
+    /// This lane's vector operand for `src`, one edge after the read's `src` (from the bank
+    /// read's register).
     pub cand: Signal<Out, Signed<18>>,
     /// Read-back: which vector ([`rd`] codes).
     pub rd_vec: Signal<In, Bits<{ rd::BITS }>>,
@@ -201,26 +202,53 @@ pub struct ForwardLane<const B: usize> {
     cv: [DFF<Bit>; 5],
     host_op_we: DFF<Bit>,
     host_op_addr: DFF<Bits<WEIGHT_ADDR_BITS>>,
-    d_d: DFF<Signed<18>>,
+    phase_r: DFF<Bits<PHASE_BITS>>,
     delta: Signal<Local, Signed<18>>,
     daddr_eff: Signal<Local, Bits<BANK_ADDR_BITS>>,
     host18: Signal<Local, Signed<18>>,
     hbits: Signal<Local, Bits<27>>,
-    rd18: DFF<Signed<18>>,
-    p18: DFF<Signed<18>>,
+    rd18: Signal<Local, Signed<18>>,
+    x_r: DFF<Signed<18>>,
+    s_r: DFF<Bit>,
+    i_r: DFF<Signed<18>>,
+    u_r: DFF<Signed<18>>,
+    b_r: DFF<Signed<18>>,
+    j_r: DFF<Signed<18>>,
+    o_r: DFF<Signed<18>>,
+    do_r: DFF<Signed<18>>,
+    dzo_r: DFF<Signed<18>>,
+    dj_r: DFF<Signed<18>>,
+    ds_r: DFF<Signed<18>>,
+    dv_r: DFF<Signed<18>>,
+    dzm_r: DFF<Signed<18>>,
+    dza_r: DFF<Signed<18>>,
+    di_r: DFF<Signed<18>>,
+    s_prev_r: DFF<Bit>,
+    u_prev_r: DFF<Signed<18>>,
+    b_prev_r: DFF<Signed<18>>,
+    o_prev_r: DFF<Signed<18>>,
+    v_r: DFF<Signed<18>>,
+    theta_r: DFF<Signed<18>>,
+    alpha_r: DFF<Signed<18>>,
+    rho_r: DFF<Signed<18>>,
+    ao_r: DFF<Signed<18>>,
+    y_r: DFF<Signed<18>>,
+    lambda_r: DFF<Signed<18>>,
+    m_r: DFF<Signed<18>>,
+    mu_r: DFF<Signed<18>>,
+    src_r: DFF<Bits<SRC_BITS>>,
+    bact_r: DFF<Signed<18>>,
     rd_w: DFF<Signed<27>>,
     rd_wbar: DFF<Signed<27>>,
     rd_vec_q: DFF<Bits<{ rd::BITS }>>,
     rd_wide: Widen<18, 27>,
-    m_wide: Widen<18, 27>,
-    own_d: DFF<Signed<18>>,
-    gate_d: DFF<Signed<18>>,
     mac: Mac<B>,
     sigmoid: SigmoidRom,
     neuron: NeuronUpdate,
     output_error: OutputError,
     backward: BackwardNeuron,
     cand2: Signal<Local, Signed<18>>,
+    own: Signal<Local, Signed<18>>,
     index: Constant<Bits<LANE_BITS>>,
     zero: Constant<Signed<18>>,
     one: Constant<Signed<18>>,
@@ -329,20 +357,46 @@ impl<const B: usize> ForwardLane<B> {
             cv: Default::default(),
             host_op_we: DFF::default(),
             host_op_addr: DFF::default(),
-            d_d: DFF::default(),
+            phase_r: DFF::default(),
             delta: Signal::default(),
             daddr_eff: Signal::default(),
             host18: Signal::default(),
             hbits: Signal::default(),
-            rd18: DFF::default(),
-            p18: DFF::default(),
+            rd18: Signal::default(),
+            x_r: DFF::default(),
+            s_r: DFF::default(),
+            i_r: DFF::default(),
+            u_r: DFF::default(),
+            b_r: DFF::default(),
+            j_r: DFF::default(),
+            o_r: DFF::default(),
+            do_r: DFF::default(),
+            dzo_r: DFF::default(),
+            dj_r: DFF::default(),
+            ds_r: DFF::default(),
+            dv_r: DFF::default(),
+            dzm_r: DFF::default(),
+            dza_r: DFF::default(),
+            di_r: DFF::default(),
+            s_prev_r: DFF::default(),
+            u_prev_r: DFF::default(),
+            b_prev_r: DFF::default(),
+            o_prev_r: DFF::default(),
+            v_r: DFF::default(),
+            theta_r: DFF::default(),
+            alpha_r: DFF::default(),
+            rho_r: DFF::default(),
+            ao_r: DFF::default(),
+            y_r: DFF::default(),
+            lambda_r: DFF::default(),
+            m_r: DFF::default(),
+            mu_r: DFF::default(),
+            src_r: DFF::default(),
+            bact_r: DFF::default(),
             rd_w: DFF::default(),
             rd_wbar: DFF::default(),
             rd_vec_q: DFF::default(),
             rd_wide: Widen::default(),
-            m_wide: Widen::default(),
-            own_d: DFF::default(),
-            gate_d: DFF::default(),
             mac: Mac::with_shifts([f.w + f.x - f.s, f.w + f.s - f.s, f.w + f.g - f.s], f.g - f.s)
                 .with_gates([f.x, f.s, f.g]),
             sigmoid: SigmoidRom::with(n),
@@ -350,6 +404,7 @@ impl<const B: usize> ForwardLane<B> {
             output_error: OutputError::with(n),
             backward: BackwardNeuron::with(n),
             cand2: Signal::default(),
+            own: Signal::default(),
             index: Constant::new((index as u64).into()),
             zero: Constant::new(to_signed(0)),
             one: Constant::new(to_signed(1)),
@@ -365,14 +420,40 @@ impl<const B: usize> Logic for ForwardLane<B> {
             self,
             clock,
             vaddr_d,
-            own_d,
-            gate_d,
             op_we,
             host_op_we,
             host_op_addr,
-            d_d,
-            rd18,
-            p18,
+            phase_r,
+            x_r,
+            s_r,
+            i_r,
+            u_r,
+            b_r,
+            j_r,
+            o_r,
+            do_r,
+            dzo_r,
+            dj_r,
+            ds_r,
+            dv_r,
+            dzm_r,
+            dza_r,
+            di_r,
+            s_prev_r,
+            u_prev_r,
+            b_prev_r,
+            o_prev_r,
+            v_r,
+            theta_r,
+            alpha_r,
+            rho_r,
+            ao_r,
+            y_r,
+            lambda_r,
+            m_r,
+            mu_r,
+            src_r,
+            bact_r,
             rd_w,
             rd_wbar,
             rd_vec_q
@@ -487,208 +568,267 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.s_ram.read_address.next = self.vaddr.val();
         self.s_prev_ram.read_address.next = self.vaddr.val();
         self.vaddr_d.d.next = self.vaddr.val();
-        // (literal `src` and `rd` codes: hdl_gen cannot emit a named constant)
-        // (a `match` is a Verilog `case`: a flat multiplexer, where an if/else chain is a
-        // priority chain one level per source, too deep for the clock)
-        match self.src.val().index() {
+        // Every bank read is registered before any logic (an EBR's output is 5.8 ns from the
+        // clock and far from the fabric it feeds), with the operand's source and its 1.0; the
+        // operand and read-back muxes work from these registers one edge later, where the
+        // bank read used to meet them: `cand` is what the lane's activation register held, and
+        // `rd18` what its read-back register held, so the schedule is unchanged.
+        self.x_r.d.next = self.x_ram.read_data.val();
+        self.s_r.d.next = self.s_ram.read_data.val();
+        self.i_r.d.next = self.i_ram.read_data.val();
+        self.u_r.d.next = self.u_ram.read_data.val();
+        self.b_r.d.next = self.b_ram.read_data.val();
+        self.j_r.d.next = self.j_ram.read_data.val();
+        self.o_r.d.next = self.o_ram.read_data.val();
+        self.do_r.d.next = self.do_ram.read_data.val();
+        self.dzo_r.d.next = self.dzo_ram.read_data.val();
+        self.dj_r.d.next = self.dj_ram.read_data.val();
+        self.ds_r.d.next = self.ds_ram.read_data.val();
+        self.dv_r.d.next = self.dv_ram.read_data.val();
+        self.dzm_r.d.next = self.dzm_ram.read_data.val();
+        self.dza_r.d.next = self.dza_ram.read_data.val();
+        self.di_r.d.next = self.di_ram.read_data.val();
+        self.s_prev_r.d.next = self.s_prev_ram.read_data.val();
+        self.u_prev_r.d.next = self.u_prev_ram.read_data.val();
+        self.b_prev_r.d.next = self.b_prev_ram.read_data.val();
+        self.o_prev_r.d.next = self.o_prev_ram.read_data.val();
+        self.v_r.d.next = self.v_ram.read_data.val();
+        self.theta_r.d.next = self.theta_ram.read_data.val();
+        self.alpha_r.d.next = self.alpha_ram.read_data.val();
+        self.rho_r.d.next = self.rho_ram.read_data.val();
+        self.ao_r.d.next = self.ao_ram.read_data.val();
+        self.y_r.d.next = self.y_ram.read_data.val();
+        self.lambda_r.d.next = self.lambda_ram.read_data.val();
+        self.m_r.d.next = self.m_ram.read_data.val();
+        self.mu_r.d.next = self.mu_ram.read_data.val();
+        self.src_r.d.next = self.src.val();
+        self.phase_r.d.next = self.phase.val();
+        self.bact_r.d.next = self.bact.val();
+        // (literal `src` and `rd` codes: hdl_gen cannot emit a named constant; a `match` is a
+        // Verilog `case`, a flat mux, where an if/else chain is a priority chain one LUT per
+        // source, too deep for the clock). `own`, the MAC's own operand, is `cand` again (one
+        // mux after synthesis): the sequencer's `act` is now combinational from `cand`, and a
+        // statement group that both writes `cand` and reads `act` is a loop to Verilator
+        // (UNOPTFLAT, hdl/tests/lint.rs), though no bit depends on itself.
+        match self.src_r.q.val().index() {
             0 => {
-                self.cand.next = self.x_ram.read_data.val();
+                self.cand.next = self.x_r.q.val();
+                self.own.next = self.x_r.q.val();
             }
             1 => {
-                if self.s_ram.read_data.val() {
-                    self.cand.next = self.bact.val();
+                if self.s_r.q.val() {
+                    self.cand.next = self.bact_r.q.val();
+                    self.own.next = self.bact_r.q.val();
                 } else {
                     self.cand.next = self.zero.val();
+                    self.own.next = self.zero.val();
                 }
             }
             2 => {
-                self.cand.next = self.i_ram.read_data.val();
+                self.cand.next = self.i_r.q.val();
+                self.own.next = self.i_r.q.val();
             }
             3 => {
-                self.cand.next = self.u_ram.read_data.val();
+                self.cand.next = self.u_r.q.val();
+                self.own.next = self.u_r.q.val();
             }
             4 => {
-                self.cand.next = self.b_ram.read_data.val();
+                self.cand.next = self.b_r.q.val();
+                self.own.next = self.b_r.q.val();
             }
             5 => {
-                self.cand.next = self.j_ram.read_data.val();
+                self.cand.next = self.j_r.q.val();
+                self.own.next = self.j_r.q.val();
             }
             6 => {
-                self.cand.next = self.o_ram.read_data.val();
+                self.cand.next = self.o_r.q.val();
+                self.own.next = self.o_r.q.val();
             }
             7 => {
-                self.cand.next = self.bact.val();
+                self.cand.next = self.bact_r.q.val();
+                self.own.next = self.bact_r.q.val();
             }
             8 => {
-                self.cand.next = self.do_ram.read_data.val();
+                self.cand.next = self.do_r.q.val();
+                self.own.next = self.do_r.q.val();
             }
             9 => {
-                self.cand.next = self.dzo_ram.read_data.val();
+                self.cand.next = self.dzo_r.q.val();
+                self.own.next = self.dzo_r.q.val();
             }
             10 => {
-                self.cand.next = self.dj_ram.read_data.val();
+                self.cand.next = self.dj_r.q.val();
+                self.own.next = self.dj_r.q.val();
             }
             11 => {
-                self.cand.next = self.ds_ram.read_data.val();
+                self.cand.next = self.ds_r.q.val();
+                self.own.next = self.ds_r.q.val();
             }
             12 => {
-                self.cand.next = self.dv_ram.read_data.val();
+                self.cand.next = self.dv_r.q.val();
+                self.own.next = self.dv_r.q.val();
             }
             13 => {
-                self.cand.next = self.dzm_ram.read_data.val();
+                self.cand.next = self.dzm_r.q.val();
+                self.own.next = self.dzm_r.q.val();
             }
             14 => {
-                self.cand.next = self.dza_ram.read_data.val();
+                self.cand.next = self.dza_r.q.val();
+                self.own.next = self.dza_r.q.val();
             }
             15 => {
-                self.cand.next = self.di_ram.read_data.val();
+                self.cand.next = self.di_r.q.val();
+                self.own.next = self.di_r.q.val();
             }
             16 => {
-                if self.s_prev_ram.read_data.val() {
-                    self.cand.next = self.bact.val();
+                if self.s_prev_r.q.val() {
+                    self.cand.next = self.bact_r.q.val();
+                    self.own.next = self.bact_r.q.val();
                 } else {
                     self.cand.next = self.zero.val();
+                    self.own.next = self.zero.val();
                 }
             }
             17 => {
-                self.cand.next = self.u_prev_ram.read_data.val();
+                self.cand.next = self.u_prev_r.q.val();
+                self.own.next = self.u_prev_r.q.val();
             }
             18 => {
-                self.cand.next = self.b_prev_ram.read_data.val();
+                self.cand.next = self.b_prev_r.q.val();
+                self.own.next = self.b_prev_r.q.val();
             }
             _ => {
-                self.cand.next = self.o_prev_ram.read_data.val();
+                self.cand.next = self.o_prev_r.q.val();
+                self.own.next = self.o_prev_r.q.val();
             }
         }
-        match self.rd_vec.val().index() {
-            0 => {
-                self.rd18.d.next = self.u_ram.read_data.val();
-            }
-            1 => {
-                self.rd18.d.next = self.b_ram.read_data.val();
-            }
-            2 => {
-                if self.s_ram.read_data.val() {
-                    self.rd18.d.next = self.one.val();
-                } else {
-                    self.rd18.d.next = self.zero.val();
-                }
-            }
-            3 => {
-                self.rd18.d.next = self.o_ram.read_data.val();
-            }
-            4 => {
-                self.rd18.d.next = self.u_prev_ram.read_data.val();
-            }
-            5 => {
-                self.rd18.d.next = self.b_prev_ram.read_data.val();
-            }
-            6 => {
-                if self.s_prev_ram.read_data.val() {
-                    self.rd18.d.next = self.one.val();
-                } else {
-                    self.rd18.d.next = self.zero.val();
-                }
-            }
-            7 => {
-                self.rd18.d.next = self.o_prev_ram.read_data.val();
-            }
-            8 => {
-                self.rd18.d.next = self.v_ram.read_data.val();
-            }
-            9 => {
-                self.rd18.d.next = self.theta_ram.read_data.val();
-            }
-            10 => {
-                self.rd18.d.next = self.i_ram.read_data.val();
-            }
-            11 => {
-                self.rd18.d.next = self.alpha_ram.read_data.val();
-            }
-            12 => {
-                self.rd18.d.next = self.rho_ram.read_data.val();
-            }
-            13 => {
-                self.rd18.d.next = self.j_ram.read_data.val();
-            }
-            14 => {
-                self.rd18.d.next = self.ao_ram.read_data.val();
-            }
-            15 => {
-                self.rd18.d.next = self.x_ram.read_data.val();
-            }
-            16 => {
-                self.rd18.d.next = self.do_ram.read_data.val();
-            }
-            17 => {
-                self.rd18.d.next = self.dzo_ram.read_data.val();
-            }
-            18 => {
-                self.rd18.d.next = self.dj_ram.read_data.val();
-            }
-            19 => {
-                self.rd18.d.next = self.ds_ram.read_data.val();
-            }
-            20 => {
-                self.rd18.d.next = self.dv_ram.read_data.val();
-            }
-            21 => {
-                self.rd18.d.next = self.dzm_ram.read_data.val();
-            }
-            22 => {
-                self.rd18.d.next = self.dza_ram.read_data.val();
-            }
-            23 => {
-                self.rd18.d.next = self.di_ram.read_data.val();
-            }
-            _ => {
-                self.rd18.d.next = self.y_ram.read_data.val();
-            }
-        }
-        if self.rd_vec.val() == 27 {
-            self.p18.d.next = self.lambda_ram.read_data.val();
-        } else if self.rd_vec.val() == 28 {
-            self.p18.d.next = self.m_ram.read_data.val();
-        } else {
-            self.p18.d.next = self.mu_ram.read_data.val();
-        }
+        // Read-back: the element of `rd_vec` (or parameter word) out of the registered bank
+        // reads: an 18-bit word, widened, or W or W-bar (27 bits).
         self.rd_w.d.next = self.w_ram.read_data.val();
         self.rd_wbar.d.next = self.wbar_ram.read_data.val();
         self.rd_vec_q.d.next = self.rd_vec.val();
-        // second stage (registered above, so the bank reads and the wide mux are separate
-        // paths): parameter words (codes 25..=29), else the vector element widened
-        self.rd_wide.x.next = self.rd18.q.val();
-        self.m_wide.x.next = self.p18.q.val();
+        match self.rd_vec_q.q.val().index() {
+            0 => {
+                self.rd18.next = self.u_r.q.val();
+            }
+            1 => {
+                self.rd18.next = self.b_r.q.val();
+            }
+            2 => {
+                if self.s_r.q.val() {
+                    self.rd18.next = self.one.val();
+                } else {
+                    self.rd18.next = self.zero.val();
+                }
+            }
+            3 => {
+                self.rd18.next = self.o_r.q.val();
+            }
+            4 => {
+                self.rd18.next = self.u_prev_r.q.val();
+            }
+            5 => {
+                self.rd18.next = self.b_prev_r.q.val();
+            }
+            6 => {
+                if self.s_prev_r.q.val() {
+                    self.rd18.next = self.one.val();
+                } else {
+                    self.rd18.next = self.zero.val();
+                }
+            }
+            7 => {
+                self.rd18.next = self.o_prev_r.q.val();
+            }
+            8 => {
+                self.rd18.next = self.v_r.q.val();
+            }
+            9 => {
+                self.rd18.next = self.theta_r.q.val();
+            }
+            10 => {
+                self.rd18.next = self.i_r.q.val();
+            }
+            11 => {
+                self.rd18.next = self.alpha_r.q.val();
+            }
+            12 => {
+                self.rd18.next = self.rho_r.q.val();
+            }
+            13 => {
+                self.rd18.next = self.j_r.q.val();
+            }
+            14 => {
+                self.rd18.next = self.ao_r.q.val();
+            }
+            15 => {
+                self.rd18.next = self.x_r.q.val();
+            }
+            16 => {
+                self.rd18.next = self.do_r.q.val();
+            }
+            17 => {
+                self.rd18.next = self.dzo_r.q.val();
+            }
+            18 => {
+                self.rd18.next = self.dj_r.q.val();
+            }
+            19 => {
+                self.rd18.next = self.ds_r.q.val();
+            }
+            20 => {
+                self.rd18.next = self.dv_r.q.val();
+            }
+            21 => {
+                self.rd18.next = self.dzm_r.q.val();
+            }
+            22 => {
+                self.rd18.next = self.dza_r.q.val();
+            }
+            23 => {
+                self.rd18.next = self.di_r.q.val();
+            }
+            27 => {
+                self.rd18.next = self.lambda_r.q.val();
+            }
+            28 => {
+                self.rd18.next = self.m_r.q.val();
+            }
+            29 => {
+                self.rd18.next = self.mu_r.q.val();
+            }
+            _ => {
+                self.rd18.next = self.y_r.q.val();
+            }
+        }
+        self.rd_wide.x.next = self.rd18.val();
         if self.rd_vec_q.q.val() == 25 {
             self.rd_cand.next = self.rd_w.q.val();
         } else if self.rd_vec_q.q.val() == 26 {
             self.rd_cand.next = self.rd_wbar.q.val();
-        } else if (self.rd_vec_q.q.val() == 27) | (self.rd_vec_q.q.val() == 28) | (self.rd_vec_q.q.val() == 29) {
-            self.rd_cand.next = self.m_wide.y.val();
         } else {
             self.rd_cand.next = self.rd_wide.y.val();
         }
-        // the diagonal term's gate: alpha^o for d_J (phase 8), alpha for d_I
-        if self.phase.val() == 8 {
-            self.cand2.next = self.ao_ram.read_data.val();
+        // the diagonal term's gate (with `cand`, from the registered reads): alpha^o for d_J
+        // (phase 8), alpha for d_I
+        if self.phase_r.q.val() == 8 {
+            self.cand2.next = self.ao_r.q.val();
         } else {
-            self.cand2.next = self.alpha_ram.read_data.val();
+            self.cand2.next = self.alpha_r.q.val();
         }
-        self.own_d.d.next = self.cand.val();
-        self.gate_d.d.next = self.cand2.val();
 
         // The MAC: a forward term (weight word x broadcast activation), a transposed term
         // (weight word x own delta) or a diagonal term (own delta x own gate, this lane only).
         if self.tmode.val() == 2 {
-            self.mac.w.next = self.own_d.q.val();
+            self.mac.w.next = self.own.val();
             if self.diag_lane.val() == self.index.val() {
-                self.mac.a.next = self.gate_d.q.val();
+                self.mac.a.next = self.cand2.val();
             } else {
                 self.mac.a.next = self.zero.val();
             }
         } else if self.tmode.val() == 1 {
             self.mac.w.next = self.wram.read_data.val();
-            self.mac.a.next = self.own_d.q.val();
+            self.mac.a.next = self.own.val();
         } else {
             self.mac.w.next = self.wram.read_data.val();
             self.mac.a.next = self.act.val();
@@ -849,19 +989,18 @@ impl<const B: usize> Logic for ForwardLane<B> {
 
         // The update pass: the word's gradient over the streams (this lane's delta of the
         // word's row, by phase, times the broadcast activation), then its FPTT update.
-        if self.phase.val() == 12 {
-            self.delta.next = self.di_ram.read_data.val();
-        } else if self.phase.val() == 13 {
-            self.delta.next = self.dzm_ram.read_data.val();
-        } else if self.phase.val() == 14 {
-            self.delta.next = self.dza_ram.read_data.val();
-        } else if self.phase.val() == 15 {
-            self.delta.next = self.dj_ram.read_data.val();
+        if self.phase_r.q.val() == 12 {
+            self.delta.next = self.di_r.q.val();
+        } else if self.phase_r.q.val() == 13 {
+            self.delta.next = self.dzm_r.q.val();
+        } else if self.phase_r.q.val() == 14 {
+            self.delta.next = self.dza_r.q.val();
+        } else if self.phase_r.q.val() == 15 {
+            self.delta.next = self.dj_r.q.val();
         } else {
-            self.delta.next = self.dzo_ram.read_data.val();
+            self.delta.next = self.dzo_r.q.val();
         }
-        self.d_d.d.next = self.delta.val();
-        self.grad.d.next = self.d_d.q.val();
+        self.grad.d.next = self.delta.val();
         self.grad.a.next = self.act.val();
         self.grad.kind.next = self.kind.val();
         self.grad.valid.next = self.gvalid.val();
