@@ -687,11 +687,12 @@ pub fn config_writes(shape: Shape, lanes: usize) -> Vec<(usize, i64)> {
 pub fn step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
     let (ni, h, c) = (shape.inputs, shape.hidden, shape.outputs);
     let (hl, cl) = (h.div_ceil(lanes), c.div_ceil(lanes));
-    // per phase: two setup edges (the phase's parameters, the counters), the bank read, then (dot products) the activation register,
-    // the MAC and maybe the sigmoid, or (element-wise) the neuron pipeline
+    // per phase: two setup edges (the phase's parameters, the counters), the bank read, its
+    // register in the lane, then (dot products) the MAC and maybe the sigmoid, or
+    // (element-wise) the neuron pipeline
     let mac = 2 + 1 + 1 + MAC_LATENCY;
     let sig = mac + SIG_EDGES;
-    let elem = 2 + 1 + NEURON_LATENCY;
+    let elem = 2 + 1 + 1 + NEURON_LATENCY;
     let b = streams;
     b * hl * (ni + h + 1)
         + mac
@@ -712,7 +713,7 @@ pub fn train_step_cycles(shape: Shape, lanes: usize, streams: usize) -> usize {
     let b = streams;
     // a transposed product drains through the MAC, the lane tree (5 levels) and the rounding
     let tr = 2 + 1 + 1 + MAC_LATENCY + 6;
-    let elem = |latency: usize| 2 + 1 + latency;
+    let elem = |latency: usize| 2 + 1 + 1 + latency;
     step_cycles(shape, lanes, streams)
         + (b * cl + elem(OUTPUT_ERROR_LATENCY))
         + (c * b * (cl + 1) + tr)

@@ -21,8 +21,8 @@
 //! Writes: with `wvalid`, the result of phase `phase` goes to `res_addr` of the phase's banks;
 //! a transposed product's result (`t_res`, reduced over the lanes) only in lane `res_lane`.
 //! The neuron update (phase 3) copies the u, b, s it reads into the `_prev` banks as it reads
-//! them (one edge later, at the delayed read address) and writes v and theta beside the new
-//! state; the readout update (phase 6) copies o the same way.
+//! them (from the read's register, at the read address two edges late) and writes v and theta
+//! beside the new state; the readout update (phase 6) copies o the same way.
 //!
 //! The update pass (phases 12..=16): for each weight word, the B streams' terms (this lane's
 //! delta of the word's row, read at `daddr`, times the broadcast activation of its column)
@@ -203,6 +203,9 @@ pub struct ForwardLane<const B: usize> {
     host_op_we: DFF<Bit>,
     host_op_addr: DFF<Bits<WEIGHT_ADDR_BITS>>,
     phase_r: DFF<Bits<PHASE_BITS>>,
+    elem_r: DFF<Bit>,
+    wt_r: DFF<Signed<18>>,
+    vaddr_d2: DFF<Bits<BANK_ADDR_BITS>>,
     delta: Signal<Local, Signed<18>>,
     daddr_eff: Signal<Local, Bits<BANK_ADDR_BITS>>,
     host18: Signal<Local, Signed<18>>,
@@ -358,6 +361,9 @@ impl<const B: usize> ForwardLane<B> {
             host_op_we: DFF::default(),
             host_op_addr: DFF::default(),
             phase_r: DFF::default(),
+            elem_r: DFF::default(),
+            wt_r: DFF::default(),
+            vaddr_d2: DFF::default(),
             delta: Signal::default(),
             daddr_eff: Signal::default(),
             host18: Signal::default(),
@@ -424,6 +430,9 @@ impl<const B: usize> Logic for ForwardLane<B> {
             host_op_we,
             host_op_addr,
             phase_r,
+            elem_r,
+            wt_r,
+            vaddr_d2,
             x_r,
             s_r,
             i_r,
@@ -603,6 +612,9 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.mu_r.d.next = self.mu_ram.read_data.val();
         self.src_r.d.next = self.src.val();
         self.phase_r.d.next = self.phase.val();
+        self.elem_r.d.next = self.elem_valid.val();
+        self.wt_r.d.next = self.wt.val();
+        self.vaddr_d2.d.next = self.vaddr_d.q.val();
         self.bact_r.d.next = self.bact.val();
         // (literal `src` and `rd` codes: hdl_gen cannot emit a named constant; a `match` is a
         // Verilog `case`, a flat mux, where an if/else chain is a priority chain one LUT per
@@ -845,39 +857,40 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.sigmoid.z.next = self.mac.y.val();
 
         // The element-wise pipelines: neuron update (phase 3) or readout update (phase 6),
-        // output error (phase 7), backward neuron (phase 10).
-        self.neuron.in_valid.next = self.elem_valid.val() & ((self.phase.val() == 3) | (self.phase.val() == 6));
-        self.neuron.rho.next = self.rho_ram.read_data.val();
-        if self.phase.val() == 6 {
-            self.neuron.alpha.next = self.ao_ram.read_data.val();
-            self.neuron.current.next = self.j_ram.read_data.val();
-            self.neuron.u_prev.next = self.o_ram.read_data.val();
+        // output error (phase 7), backward neuron (phase 10), from the registered bank reads
+        // (one edge after the reads, with the flags and w_t registered beside them).
+        self.neuron.in_valid.next = self.elem_r.q.val() & ((self.phase_r.q.val() == 3) | (self.phase_r.q.val() == 6));
+        self.neuron.rho.next = self.rho_r.q.val();
+        if self.phase_r.q.val() == 6 {
+            self.neuron.alpha.next = self.ao_r.q.val();
+            self.neuron.current.next = self.j_r.q.val();
+            self.neuron.u_prev.next = self.o_r.q.val();
         } else {
-            self.neuron.alpha.next = self.alpha_ram.read_data.val();
-            self.neuron.current.next = self.i_ram.read_data.val();
-            self.neuron.u_prev.next = self.u_ram.read_data.val();
+            self.neuron.alpha.next = self.alpha_r.q.val();
+            self.neuron.current.next = self.i_r.q.val();
+            self.neuron.u_prev.next = self.u_r.q.val();
         }
-        self.neuron.b_prev.next = self.b_ram.read_data.val();
-        self.neuron.s_prev.next = self.s_ram.read_data.val();
-        self.output_error.in_valid.next = self.elem_valid.val() & (self.phase.val() == 7);
+        self.neuron.b_prev.next = self.b_r.q.val();
+        self.neuron.s_prev.next = self.s_r.q.val();
+        self.output_error.in_valid.next = self.elem_r.q.val() & (self.phase_r.q.val() == 7);
         self.output_error.given.next = self.classify.val();
-        self.output_error.d_in.next = self.do_ram.read_data.val();
-        self.output_error.o.next = self.o_ram.read_data.val();
-        self.output_error.y.next = self.y_ram.read_data.val();
-        self.output_error.weight.next = self.wt.val();
-        self.output_error.j.next = self.j_ram.read_data.val();
-        self.output_error.o_prev.next = self.o_prev_ram.read_data.val();
-        self.output_error.alpha_o.next = self.ao_ram.read_data.val();
-        self.backward.in_valid.next = self.elem_valid.val() & (self.phase.val() == 10);
-        self.backward.d_s.next = self.ds_ram.read_data.val();
-        self.backward.v.next = self.v_ram.read_data.val();
-        self.backward.theta.next = self.theta_ram.read_data.val();
-        self.backward.b_prev.next = self.b_prev_ram.read_data.val();
-        self.backward.s_prev.next = self.s_prev_ram.read_data.val();
-        self.backward.current.next = self.i_ram.read_data.val();
-        self.backward.u_prev.next = self.u_prev_ram.read_data.val();
-        self.backward.alpha.next = self.alpha_ram.read_data.val();
-        self.backward.rho.next = self.rho_ram.read_data.val();
+        self.output_error.d_in.next = self.do_r.q.val();
+        self.output_error.o.next = self.o_r.q.val();
+        self.output_error.y.next = self.y_r.q.val();
+        self.output_error.weight.next = self.wt_r.q.val();
+        self.output_error.j.next = self.j_r.q.val();
+        self.output_error.o_prev.next = self.o_prev_r.q.val();
+        self.output_error.alpha_o.next = self.ao_r.q.val();
+        self.backward.in_valid.next = self.elem_r.q.val() & (self.phase_r.q.val() == 10);
+        self.backward.d_s.next = self.ds_r.q.val();
+        self.backward.v.next = self.v_r.q.val();
+        self.backward.theta.next = self.theta_r.q.val();
+        self.backward.b_prev.next = self.b_prev_r.q.val();
+        self.backward.s_prev.next = self.s_prev_r.q.val();
+        self.backward.current.next = self.i_r.q.val();
+        self.backward.u_prev.next = self.u_prev_r.q.val();
+        self.backward.alpha.next = self.alpha_r.q.val();
+        self.backward.rho.next = self.rho_r.q.val();
         if self.phase.val() == 7 {
             self.n_valid.next = self.output_error.out_valid.val();
         } else if self.phase.val() == 10 {
@@ -974,18 +987,18 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.di_ram.write_enable.next =
             (self.wvalid.val() & (self.phase.val() == 11)) & (self.res_lane.val() == self.index.val());
         // What the element-wise phases overwrite, copied as they read it.
-        self.u_prev_ram.write_address.next = self.vaddr_d.q.val();
-        self.u_prev_ram.write_data.next = self.u_ram.read_data.val();
-        self.u_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 3);
-        self.b_prev_ram.write_address.next = self.vaddr_d.q.val();
-        self.b_prev_ram.write_data.next = self.b_ram.read_data.val();
-        self.b_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 3);
-        self.s_prev_ram.write_address.next = self.vaddr_d.q.val();
-        self.s_prev_ram.write_data.next = self.s_ram.read_data.val();
-        self.s_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 3);
-        self.o_prev_ram.write_address.next = self.vaddr_d.q.val();
-        self.o_prev_ram.write_data.next = self.o_ram.read_data.val();
-        self.o_prev_ram.write_enable.next = self.elem_valid.val() & (self.phase.val() == 6);
+        self.u_prev_ram.write_address.next = self.vaddr_d2.q.val();
+        self.u_prev_ram.write_data.next = self.u_r.q.val();
+        self.u_prev_ram.write_enable.next = self.elem_r.q.val() & (self.phase_r.q.val() == 3);
+        self.b_prev_ram.write_address.next = self.vaddr_d2.q.val();
+        self.b_prev_ram.write_data.next = self.b_r.q.val();
+        self.b_prev_ram.write_enable.next = self.elem_r.q.val() & (self.phase_r.q.val() == 3);
+        self.s_prev_ram.write_address.next = self.vaddr_d2.q.val();
+        self.s_prev_ram.write_data.next = self.s_r.q.val();
+        self.s_prev_ram.write_enable.next = self.elem_r.q.val() & (self.phase_r.q.val() == 3);
+        self.o_prev_ram.write_address.next = self.vaddr_d2.q.val();
+        self.o_prev_ram.write_data.next = self.o_r.q.val();
+        self.o_prev_ram.write_enable.next = self.elem_r.q.val() & (self.phase_r.q.val() == 6);
 
         // The update pass: the word's gradient over the streams (this lane's delta of the
         // word's row, by phase, times the broadcast activation), then its FPTT update.
