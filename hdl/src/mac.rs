@@ -114,7 +114,8 @@ pub struct Mac<const N: usize> {
     done2: DFF<Bit>,
     raw_d: DFF<Signed<ACC_BITS>>,
     raw_d2: DFF<Signed<ACC_BITS>>,
-    held: Signal<Local, Signed<ACC_BITS>>,
+    fresh: Signal<Local, Signed<ACC_BITS>>,
+    held: DFF<Signed<ACC_BITS>>,
     sum: Signal<Local, Signed<ACC_BITS>>,
 }
 
@@ -171,7 +172,8 @@ impl<const N: usize> Mac<N> {
             done2: DFF::default(),
             raw_d: DFF::default(),
             raw_d2: DFF::default(),
-            held: Signal::default(),
+            fresh: Signal::default(),
+            held: DFF::default(),
             sum: Signal::default(),
         }
     }
@@ -189,7 +191,7 @@ impl<const N: usize> Mac<N> {
 impl<const N: usize> Logic for Mac<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, done, done2, raw_d, raw_d2);
+        dff_setup!(self, clock, done, done2, raw_d, raw_d2, held);
         for i in 0..N {
             self.acc[i].clock.next = self.clock.val();
         }
@@ -256,18 +258,27 @@ impl<const N: usize> Logic for Mac<N> {
         }
         // (if/else, never default-then-override: a signal assigned twice in one evaluation
         // glitches in Icarus, and two blocks glitching into each other never settle)
-        // The term's slot (`held` is local and feeds only registers and the registered
-        // requantisers, so assigning it twice per evaluation cannot loop).
-        self.held.next = self.acc[0].q.val();
+        // The slot's held sum is read one edge early, at the next term's slot (`slot_d[0]`),
+        // and registered: the slot mux is a chain over the N slots, too slow in front of the
+        // 48-bit adder. A term that writes that slot on the same edge (back-to-back terms of
+        // one slot: one stream) is passed on instead. (`fresh` is local and feeds only that
+        // register, so assigning it twice per evaluation cannot loop.)
+        self.fresh.next = self.acc[0].q.val();
         for i in 1..N {
-            if self.slot_d[1].q.val().index() == i {
-                self.held.next = self.acc[i].q.val();
+            if self.slot_d[0].q.val().index() == i {
+                self.fresh.next = self.acc[i].q.val();
             }
         }
         if self.first_d[1].q.val() {
             self.sum.next = self.term.val();
         } else {
-            self.sum.next = self.held.val() + self.term.val();
+            self.sum.next = self.held.q.val() + self.term.val();
+        }
+        // (after `sum` is formed: a local read before it is written is a loop to rust-hdl)
+        if self.valid_d[1].q.val() & (self.slot_d[1].q.val() == self.slot_d[0].q.val()) {
+            self.held.d.next = self.sum.val();
+        } else {
+            self.held.d.next = self.fresh.val();
         }
         for i in 0..N {
             self.acc[i].d.next = self.acc[i].q.val();
