@@ -22,15 +22,7 @@ fn main() {
     let d = Numerics::DEFAULT;
     let numerics = match variant {
         "default" => d,
-        // the add task's "all wide" row (README, "Results")
-        "wide" => Numerics {
-            operand_bits: 27,
-            state: Fmt::new(24, 18),
-            delta: Fmt::new(24, 20),
-            grad: Fmt::new(24, 22),
-            lambda: Fmt::new(24, 22),
-            ..d
-        },
+        "wide" => Numerics::WIDE,
         "state" => Numerics { state: Fmt::new(24, 18), ..d },
         "deltas" => Numerics { delta: Fmt::new(24, 20), grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },
         "operand" => Numerics { operand_bits: 27, ..d },

@@ -17,14 +17,7 @@ fn main() {
     let (seq_len, sequences, batch, lr) =
         (arg(0, 200.0) as usize, arg(1, 16384.0) as usize, arg(2, 64.0) as usize, arg(3, 0.05));
     let d = Numerics::DEFAULT;
-    let wide = Numerics {
-        operand_bits: 27,
-        state: Fmt::new(24, 18),
-        delta: Fmt::new(24, 20),
-        grad: Fmt::new(24, 22),
-        lambda: Fmt::new(24, 22),
-        ..d
-    };
+    let wide = Numerics::WIDE;
     let variants: Vec<(&str, Numerics)> = vec![
         ("default", d),
         ("all wide: operand 27, state 24, delta/grad/lambda 24 bits", wide),

@@ -63,6 +63,19 @@ impl Numerics {
         operand_bits: MULTIPLIER_BITS,
     };
 
+    /// The widest variant the format sweeps try (not the accelerator's): the whole 27-bit
+    /// weight as the multiplier operand, and 24-bit state (Q5.18), deltas (Q3.20), gradients
+    /// and lambda (Q1.22). It closes fixed point's gap to float on the add task and on
+    /// Fashion-MNIST (README, "Results"; `examples/numerics_sweep.rs`, `examples/class_formats.rs`).
+    pub const WIDE: Numerics = Numerics {
+        operand_bits: 27,
+        state: Fmt::new(24, 18),
+        delta: Fmt::new(24, 20),
+        grad: Fmt::new(24, 22),
+        lambda: Fmt::new(24, 22),
+        ..Numerics::DEFAULT
+    };
+
     /// The format a weight has when it enters a multiplier: the stored word rounded to its top
     /// `operand_bits` bits (the stored word itself when it is no wider).
     pub fn weight_operand(&self) -> Fmt {
