@@ -1618,7 +1618,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].vaddr.next = self.vaddr.val();
             self.lane[l].waddr.next = self.waddr.q.val();
             self.lane[l].src.next = self.src_1.q.val();
-            self.lane[l].bact.next = self.cfg_bact.read_data.val();
+            self.lane[l].bact.next = self.bact_r.q.val();
             self.lane[l].rd_vec.next = self.rd_vec_d.q.val();
             self.lane[l].act.next = self.act.val();
             self.lane[l].valid.next = self.v2.q.val();

@@ -63,7 +63,8 @@ pub struct ForwardLane<const B: usize> {
     pub waddr: Signal<In, Bits<WEIGHT_ADDR_BITS>>,
     /// Operand source of the read last edge (`forward::src` codes).
     pub src: Signal<In, Bits<SRC_BITS>>,
-    /// The code of 1.0 that a spike or a bias stands for in this phase.
+    /// The code of 1.0 that a spike or a bias stands for in this phase, aligned with `cand`
+    /// (registered in the sequencer: one edge after the read's `src`).
     pub bact: Signal<In, Signed<18>>,
     /// This lane's vector operand for `src`, one edge after the read's `src` (from the bank
     /// read's register).
@@ -240,7 +241,6 @@ pub struct ForwardLane<const B: usize> {
     m_r: DFF<Signed<18>>,
     mu_r: DFF<Signed<18>>,
     src_r: DFF<Bits<SRC_BITS>>,
-    bact_r: DFF<Signed<18>>,
     rd_w: DFF<Signed<27>>,
     rd_wbar: DFF<Signed<27>>,
     rd_vec_q: DFF<Bits<{ rd::BITS }>>,
@@ -398,7 +398,6 @@ impl<const B: usize> ForwardLane<B> {
             m_r: DFF::default(),
             mu_r: DFF::default(),
             src_r: DFF::default(),
-            bact_r: DFF::default(),
             rd_w: DFF::default(),
             rd_wbar: DFF::default(),
             rd_vec_q: DFF::default(),
@@ -462,7 +461,6 @@ impl<const B: usize> Logic for ForwardLane<B> {
             m_r,
             mu_r,
             src_r,
-            bact_r,
             rd_w,
             rd_wbar,
             rd_vec_q
@@ -578,10 +576,11 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.s_prev_ram.read_address.next = self.vaddr.val();
         self.vaddr_d.d.next = self.vaddr.val();
         // Every bank read is registered before any logic (an EBR's output is 5.8 ns from the
-        // clock and far from the fabric it feeds), with the operand's source and its 1.0; the
-        // operand and read-back muxes work from these registers one edge later, where the
-        // bank read used to meet them: `cand` is what the lane's activation register held, and
-        // `rd18` what its read-back register held, so the schedule is unchanged.
+        // clock and far from the fabric it feeds), with the operand's source (`bact` comes
+        // registered from the sequencer); the operand and read-back muxes work from these
+        // registers one edge later, where the bank read used to meet them: `cand` is what the
+        // sequencer's activation register held, and `rd18` what the lane's read-back register
+        // held, so the schedule is unchanged.
         self.x_r.d.next = self.x_ram.read_data.val();
         self.s_r.d.next = self.s_ram.read_data.val();
         self.i_r.d.next = self.i_ram.read_data.val();
@@ -615,7 +614,6 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.elem_r.d.next = self.elem_valid.val();
         self.wt_r.d.next = self.wt.val();
         self.vaddr_d2.d.next = self.vaddr_d.q.val();
-        self.bact_r.d.next = self.bact.val();
         // (literal `src` and `rd` codes: hdl_gen cannot emit a named constant; a `match` is a
         // Verilog `case`, a flat mux, where an if/else chain is a priority chain one LUT per
         // source, too deep for the clock). `own`, the MAC's own operand, is `cand` again (one
@@ -629,8 +627,8 @@ impl<const B: usize> Logic for ForwardLane<B> {
             }
             1 => {
                 if self.s_r.q.val() {
-                    self.cand.next = self.bact_r.q.val();
-                    self.own.next = self.bact_r.q.val();
+                    self.cand.next = self.bact.val();
+                    self.own.next = self.bact.val();
                 } else {
                     self.cand.next = self.zero.val();
                     self.own.next = self.zero.val();
@@ -657,8 +655,8 @@ impl<const B: usize> Logic for ForwardLane<B> {
                 self.own.next = self.o_r.q.val();
             }
             7 => {
-                self.cand.next = self.bact_r.q.val();
-                self.own.next = self.bact_r.q.val();
+                self.cand.next = self.bact.val();
+                self.own.next = self.bact.val();
             }
             8 => {
                 self.cand.next = self.do_r.q.val();
@@ -694,8 +692,8 @@ impl<const B: usize> Logic for ForwardLane<B> {
             }
             16 => {
                 if self.s_prev_r.q.val() {
-                    self.cand.next = self.bact_r.q.val();
-                    self.own.next = self.bact_r.q.val();
+                    self.cand.next = self.bact.val();
+                    self.own.next = self.bact.val();
                 } else {
                     self.cand.next = self.zero.val();
                     self.own.next = self.zero.val();
