@@ -17,8 +17,8 @@ use fptt_sim::fixed::tables::{Tables, RECIPROCAL_FRAC, RECIPROCAL_INDEX_BITS};
 use fptt_sim::fixed::Numerics;
 use rust_hdl::prelude::*;
 
-/// Edges from (m, u) to the ratio.
-pub const ADAMAX_RATIO_LATENCY: usize = 4;
+/// Edges from (m, u) to the ratio: the table read (E1), the product (E3), the rounding (E5).
+pub const ADAMAX_RATIO_LATENCY: usize = 5;
 
 const _: () = assert!(RECIPROCAL_INDEX_BITS == 8, "Normalize emits 8 index bits");
 
@@ -76,7 +76,9 @@ end"
     }
 }
 
-/// `y = sat18(round(x / 2^sh))` (round to nearest, ties up), `sh` 0..=31 at run time; registered.
+/// `y = sat18(round(x / 2^sh))` (round to nearest, ties up), `sh` 0..=31 at run time; registered,
+/// in one stage ([`RoundShift::default`]) or two ([`RoundShift::pipelined`]: the barrel shift
+/// and the rounding bit, then the rounding add and the saturation, for the clock).
 #[derive(LogicBlock, Default)]
 pub struct RoundShift {
     /// Clock.
@@ -85,15 +87,46 @@ pub struct RoundShift {
     pub x: Signal<In, Signed<36>>,
     /// The shift.
     pub sh: Signal<In, Bits<5>>,
-    /// The rounded, saturated result.
+    /// The rounded, saturated result, [`RoundShift::latency`] edges after `x`.
     pub y: Signal<Out, Signed<18>>,
+    _piped: bool,
+    // the two-stage form's first stage: floor(x / 2^sh) and the bit below it
+    _floor: i64,
+    _round: i64,
+}
+
+impl RoundShift {
+    /// The two-stage form.
+    pub fn pipelined() -> Self {
+        Self { _piped: true, ..Self::default() }
+    }
+
+    /// Edges from `x` to `y`.
+    pub fn latency(&self) -> usize {
+        if self._piped {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+fn saturate18(q: i64) -> i64 {
+    q.clamp(-(1 << 17), (1 << 17) - 1)
 }
 
 impl Logic for RoundShift {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let sh = self.sh.val().index() as u32;
-            self.y.next = to_signed(crate::requant::narrow_code(to_i64(self.x.val()), sh, 18, false));
+            let (x, sh) = (to_i64(self.x.val()), self.sh.val().index() as u32);
+            if self._piped {
+                // round(x / 2^sh) = floor(x / 2^sh) + bit sh - 1 of x (nearest, ties up)
+                self.y.next = to_signed(saturate18(self._floor + self._round));
+                self._floor = x >> sh;
+                self._round = if sh == 0 { 0 } else { (x >> (sh - 1)) & 1 };
+            } else {
+                self.y.next = to_signed(crate::requant::narrow_code(x, sh, 18, false));
+            }
         }
     }
 
@@ -102,23 +135,43 @@ impl Logic for RoundShift {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            "\
-wire signed [36:0] half;
-wire signed [36:0] q;
-assign half = (37'sd1 <<< sh) >>> 1;
-assign q = (x + half) >>> sh;
-initial y = 18'sd0;
-always @(posedge clock) begin
+        let saturate = "\
    if (q > 37'sd131071)
       y <= 18'sd131071;
    else if (q < -37'sd131072)
       y <= -18'sd131072;
    else
       y <= q[17:0];
-end"
-            .into(),
-        )
+end";
+        Verilog::Custom(if self._piped {
+            format!(
+                "\
+reg signed [35:0] floor_q;
+reg round_bit;
+wire signed [36:0] q;
+assign q = {{floor_q[35], floor_q}} + {{36'd0, round_bit}};
+initial begin
+   floor_q = 36'sd0;
+   round_bit = 1'b0;
+   y = 18'sd0;
+end
+always @(posedge clock) begin
+   floor_q <= x >>> sh;
+   round_bit <= (sh == 5'd0) ? 1'b0 : x[sh - 5'd1];
+{saturate}"
+            )
+        } else {
+            format!(
+                "\
+wire signed [36:0] half;
+wire signed [36:0] q;
+assign half = (37'sd1 <<< sh) >>> 1;
+assign q = (x + half) >>> sh;
+initial y = 18'sd0;
+always @(posedge clock) begin
+{saturate}"
+            )
+        })
     }
 }
 
@@ -155,7 +208,7 @@ impl AdamaxRatio {
             norm: Normalize::default(),
             rom: SyncROM::from(tables.reciprocal_entries().iter().map(|&r| to_signed::<18>(r as i64))),
             mul: Mul18::default(),
-            shift: RoundShift::default(),
+            shift: RoundShift::pipelined(),
             m_d: DFF::default(),
             e_d: Default::default(),
         }
@@ -177,7 +230,7 @@ impl Logic for AdamaxRatio {
         self.rom.address.next = self.norm.index.val();
         self.m_d.d.next = self.m.val();
         self.e_d[0].d.next = self.norm.e.val();
-        // E3: m r; E4: rounded by e.
+        // E3: m r; E5: rounded by e (two stages).
         self.mul.a.next = self.m_d.q.val();
         self.mul.b.next = self.rom.data.val();
         self.e_d[1].d.next = self.e_d[0].q.val();

@@ -36,10 +36,10 @@ use rust_hdl::prelude::*;
 /// Edges from a word to its new Adamax moments.
 pub const MOMENTS_LATENCY: usize = 9;
 /// Edges from a word to its new W, W-bar and lambda.
-pub const PARAM_UPDATE_LATENCY: usize = 23;
+pub const PARAM_UPDATE_LATENCY: usize = 24;
 
 const _: () = assert!(GRAD_SUM_BITS == 44, "the gradient sum saturates to Signed<44>");
-const _: () = assert!(ADAMAX_RATIO_LATENCY == 4, "the ratio is ready at E13");
+const _: () = assert!(ADAMAX_RATIO_LATENCY == 5, "the ratio is ready at E14");
 
 /// The pipelined per-word FPTT update.
 #[derive(LogicBlock)]
@@ -117,12 +117,12 @@ pub struct ParamUpdate {
     u_fl19: Widen<18, 19>,
     u_out: DFF<Signed<18>>,
     m_out: DFF<Signed<18>>,
-    // E9-E16: step
+    // E9-E17: step
     mu_ratio: AdamaxRatio,
     mul_step: Mul18,
     rq_step_a: Narrow<36, 27>,
     rq_step_s: Narrow<36, 27>,
-    // E16-E23: W, lambda, W-bar
+    // E17-E24: W, lambda, W-bar
     sum_w: ShiftSum<27, 27, 1, 28>,
     rq_w: Narrow<28, 27>,
     sum_dn: ShiftSum<27, 27, 1, 28>,
@@ -135,12 +135,12 @@ pub struct ParamUpdate {
     sum_wb: ShiftSum<45, 45, 36, 48>,
     rq_wb: Narrow<48, 27>,
     // delay lines (index k holds the value of edge k + 1 from the word)
-    w_d: [DFF<Signed<27>>; 16],
-    wb_d: [DFF<Signed<27>>; 17],
-    lam_d: [DFF<Signed<18>>; 19],
+    w_d: [DFF<Signed<27>>; 17],
+    wb_d: [DFF<Signed<27>>; 18],
+    lam_d: [DFF<Signed<18>>; 20],
     m_d: [DFF<Signed<18>>; 5],
     u_d: [DFF<Signed<18>>; 5],
-    gt_d: [DFF<Signed<18>>; 8],
+    gt_d: [DFF<Signed<18>>; 9],
     wn_d: [DFF<Signed<27>>; 6],
     kw_d: [DFF<Signed<45>>; 3],
     bw_d: [DFF<Signed<45>>; 3],
@@ -290,20 +290,20 @@ impl Logic for ParamUpdate {
         self.rq_l.clock.next = self.clock.val();
         self.mul_pl.clock.next = self.clock.val();
         self.rq_wb.clock.next = self.clock.val();
-        for i in 0..16 {
+        for i in 0..17 {
             self.w_d[i].clock.next = self.clock.val();
         }
-        for i in 0..17 {
+        for i in 0..18 {
             self.wb_d[i].clock.next = self.clock.val();
         }
-        for i in 0..19 {
+        for i in 0..20 {
             self.lam_d[i].clock.next = self.clock.val();
         }
         for i in 0..5 {
             self.m_d[i].clock.next = self.clock.val();
             self.u_d[i].clock.next = self.clock.val();
         }
-        for i in 0..8 {
+        for i in 0..9 {
             self.gt_d[i].clock.next = self.clock.val();
         }
         for i in 0..6 {
@@ -320,15 +320,15 @@ impl Logic for ParamUpdate {
 
         // Delay lines: x_d[k] holds the word's x after edge k + 1.
         self.w_d[0].d.next = self.w.val();
-        for i in 1..16 {
+        for i in 1..17 {
             self.w_d[i].d.next = self.w_d[i - 1].q.val();
         }
         self.wb_d[0].d.next = self.w_bar.val();
-        for i in 1..17 {
+        for i in 1..18 {
             self.wb_d[i].d.next = self.wb_d[i - 1].q.val();
         }
         self.lam_d[0].d.next = self.lambda.val();
-        for i in 1..19 {
+        for i in 1..20 {
             self.lam_d[i].d.next = self.lam_d[i - 1].q.val();
         }
         self.m_d[0].d.next = self.m.val();
@@ -364,7 +364,7 @@ impl Logic for ParamUpdate {
         // E7: the moments' products; E8: m and floor(beta2 u) rounded, |g_tot| + 1;
         // E9: u = min(max(floor(beta2 u), |g_tot| + 1), max).
         self.gt_d[0].d.next = self.rq_gt.y.val();
-        for i in 1..8 {
+        for i in 1..9 {
             self.gt_d[i].d.next = self.gt_d[i - 1].q.val();
         }
         self.mul_b1m.a.next = self.beta1.val();
@@ -402,20 +402,20 @@ impl Logic for ParamUpdate {
         self.u_new.next = self.u_out.q.val();
         self.mu_valid.next = self.valid_d[8].q.val();
 
-        // E13: m / u; E15: lr (m / u) or lr g_tot; E16: the step rounded.
+        // E14: m / u; E16: lr (m / u) or lr g_tot; E17: the step rounded.
         self.mu_ratio.m.next = self.m_out.q.val();
         self.mu_ratio.u.next = self.u_out.q.val();
         self.mul_step.a.next = self.lr.val();
         if self.adamax.val() {
             self.mul_step.b.next = self.mu_ratio.ratio.val();
         } else {
-            self.mul_step.b.next = self.gt_d[7].q.val();
+            self.mul_step.b.next = self.gt_d[8].q.val();
         }
         self.rq_step_a.acc.next = self.mul_step.p.val();
         self.rq_step_s.acc.next = self.mul_step.p.val();
 
-        // E17: W' = sat27(W - step).
-        self.sum_w.a.next = self.w_d[15].q.val();
+        // E18: W' = sat27(W - step).
+        self.sum_w.a.next = self.w_d[16].q.val();
         if self.adamax.val() {
             self.sum_w.b.next = self.rq_step_a.y.val();
         } else {
@@ -424,22 +424,22 @@ impl Logic for ParamUpdate {
         self.sum_w.c.next = self.zero1.val();
         self.rq_w.acc.next = self.sum_w.y.val();
 
-        // E19: a (W' - W-bar), beta_f W', (1 - beta_f) W-bar; E20: lambda'.
+        // E20: a (W' - W-bar), beta_f W', (1 - beta_f) W-bar; E21: lambda'.
         self.sum_dn.a.next = self.rq_w.y.val();
-        self.sum_dn.b.next = self.wb_d[16].q.val();
+        self.sum_dn.b.next = self.wb_d[17].q.val();
         self.sum_dn.c.next = self.zero1.val();
         self.mul_adn.a.next = self.a.val();
         self.mul_adn.b.next = self.sum_dn.y.val();
         self.mul_bw.a.next = self.beta_f.val();
         self.mul_bw.b.next = self.rq_w.y.val();
         self.mul_kw.a.next = self.keep.val();
-        self.mul_kw.b.next = self.wb_d[16].q.val();
-        self.sum_l.a.next = self.lam_d[18].q.val();
+        self.mul_kw.b.next = self.wb_d[17].q.val();
+        self.sum_l.a.next = self.lam_d[19].q.val();
         self.sum_l.b.next = self.mul_adn.p.val();
         self.sum_l.c.next = self.zero1.val();
         self.rq_l.acc.next = self.sum_l.y.val();
 
-        // E22: (beta_f / a) lambda'; E23: W-bar'.
+        // E23: (beta_f / a) lambda'; E24: W-bar'.
         self.mul_pl.a.next = self.pull.val();
         self.mul_pl.b.next = self.rq_l.y.val();
         self.kw_d[0].d.next = self.mul_kw.p.val();
@@ -453,7 +453,7 @@ impl Logic for ParamUpdate {
         self.sum_wb.c.next = self.mul_pl.p.val();
         self.rq_wb.acc.next = self.sum_wb.y.val();
 
-        // Outputs at E23.
+        // Outputs at E24.
         self.wn_d[0].d.next = self.rq_w.y.val();
         for i in 1..6 {
             self.wn_d[i].d.next = self.wn_d[i - 1].q.val();
@@ -465,6 +465,6 @@ impl Logic for ParamUpdate {
         self.w_new.next = self.wn_d[5].q.val();
         self.lambda_new.next = self.ln_d[2].q.val();
         self.w_bar_new.next = self.rq_wb.y.val();
-        self.out_valid.next = self.valid_d[22].q.val();
+        self.out_valid.next = self.valid_d[23].q.val();
     }
 }

@@ -5,7 +5,7 @@
 //! (t+1)/T, plain initialisation, seed 1).
 //!
 //! cargo run --release -p fptt-sim --example class_formats -- VARIANT [passes] [train-limit]
-//! (VARIANT: default | wide | state | deltas | operand; defaults 12 passes, all 60,000 images;
+//! (VARIANT: default | wide | state | deltas | delta | grad | lambda | operand; defaults 12 passes, all 60,000 images;
 //! needs `./scripts/fetch-data.sh fmnist`)
 
 use fptt_sim::data::{data_root, fashion_mnist, Layout, Source};
@@ -25,8 +25,11 @@ fn main() {
         "wide" => Numerics::WIDE,
         "state" => Numerics { state: Fmt::new(24, 18), ..d },
         "deltas" => Numerics { delta: Fmt::new(24, 20), grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },
+        "delta" => Numerics { delta: Fmt::new(24, 20), ..d },
+        "grad" => Numerics { grad: Fmt::new(24, 22), ..d },
+        "lambda" => Numerics { lambda: Fmt::new(24, 22), ..d },
         "operand" => Numerics { operand_bits: 27, ..d },
-        other => panic!("unknown variant {other}: default | wide | state | deltas | operand"),
+        other => panic!("unknown variant {other}: default | wide | state | deltas | delta | grad | lambda | operand"),
     };
     let data = fashion_mnist(&data_root().join(Source::FashionMnist.dir_name()), Layout::Rows)
         .unwrap_or_else(|e| panic!("{e}"));
