@@ -280,6 +280,8 @@ pub struct Engine {
     p: DFF<Bits<ADDR_BITS>>,
     nb: DFF<Bits<3>>,
     bi: DFF<Bits<3>>,
+    /// p + nb > clen, one edge late (the body is too short for the fetch; checked at bi = 1).
+    short: DFF<Bit>,
     word: DFF<Bits<32>>,
     outw: DFF<Bits<32>>,
     o: DFF<Bits<FRAME_TX_INDEX_BITS>>,
@@ -434,6 +436,7 @@ impl Engine {
             p: Default::default(),
             nb: Default::default(),
             bi: Default::default(),
+            short: Default::default(),
             word: Default::default(),
             outw: Default::default(),
             o: Default::default(),
@@ -532,6 +535,7 @@ impl Logic for Engine {
             p,
             nb,
             bi,
+            short,
             word,
             outw,
             o,
@@ -655,6 +659,7 @@ impl Logic for Engine {
                 self.ws.d.next = true;
             }
         }
+        self.short.d.next = (self.p.q.val() + bit_cast::<13, 3>(self.nb.q.val())) > self.clen.q.val();
         // the body byte at p of the slot served
         self.body.read_address.next = bit_cast::<13, 12>(self.p.q.val().get_bits::<12>(0));
         if self.rs.q.val() {
@@ -823,9 +828,10 @@ impl Logic for Engine {
             }
 
             // ---- fetch nb bytes (little-endian) into word; a body too short is BadLength ----
+            // (the length check is registered, for the clock: the body byte of bi = 0 is read
+            // while it is made; a short body stops the fetch at bi = 1, before its first byte)
             State::FetchRead => {
-                if (self.bi.q.val() == 0) & ((self.p.q.val() + bit_cast::<13, 3>(self.nb.q.val())) > self.clen.q.val())
-                {
+                if (self.bi.q.val() == 1) & self.short.q.val() {
                     self.ecode.d.next = 6.into();
                     self.state.d.next = State::ErrWait;
                 } else {
