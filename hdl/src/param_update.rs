@@ -15,7 +15,7 @@
 //! (shifts for the default formats; they follow from [`UpdateScales`]). Every sum is formed
 //! exactly by a [`ShiftSum`] and rounded once by a [`Narrow`]. 17 MULT18X18D-equivalents:
 //! gsum x 1/B is 44 x 18 bits, a (W - W-bar), beta_f W' and (1 - beta_f) W-bar are 18 x 28
-//! or 27 bits. The constants are inputs (the unit's configuration registers), held steady.
+//! or 27 bits, each a [`WideMul`] (one edge slower than a [`Mul18`], for the clock). The constants are inputs (the unit's configuration registers), held steady.
 //!
 //! Timing: a word taken on an edge with `in_valid` has its moments on `m_new`, `u_new` (with
 //! `mu_valid`) [`MOMENTS_LATENCY`] edges later, to be written back under Adamax only (SGD
@@ -23,7 +23,7 @@
 //! [`PARAM_UPDATE_LATENCY`] edges later.
 
 use crate::adamax_ratio::{AdamaxRatio, ADAMAX_RATIO_LATENCY};
-use crate::mul18::{Mul, Mul18};
+use crate::mul18::{Mul18, WideMul, WIDE_MUL_LATENCY};
 use crate::requant::Narrow;
 use crate::shift_sum::{ShiftSum, Term};
 use crate::widen::Widen;
@@ -34,12 +34,13 @@ use fptt_sim::fixed::Numerics;
 use rust_hdl::prelude::*;
 
 /// Edges from a word to its new Adamax moments.
-pub const MOMENTS_LATENCY: usize = 9;
+pub const MOMENTS_LATENCY: usize = 10;
 /// Edges from a word to its new W, W-bar and lambda.
-pub const PARAM_UPDATE_LATENCY: usize = 24;
+pub const PARAM_UPDATE_LATENCY: usize = 26;
 
 const _: () = assert!(GRAD_SUM_BITS == 44, "the gradient sum saturates to Signed<44>");
-const _: () = assert!(ADAMAX_RATIO_LATENCY == 5, "the ratio is ready at E14");
+const _: () = assert!(ADAMAX_RATIO_LATENCY == 5, "the ratio is ready at E15");
+const _: () = assert!(WIDE_MUL_LATENCY == 3, "g and a (W - W-bar) at E4, the W-bar products at E22");
 
 /// The pipelined per-word FPTT update.
 #[derive(LogicBlock)]
@@ -98,14 +99,14 @@ pub struct ParamUpdate {
     diff: ShiftSum<27, 27, 1, 28>,
     sat_g: Narrow<48, 44>,
     diff_d: DFF<Signed<28>>,
-    // E3-E5: g, g_tot
-    mul_g: Mul<44, 18, 62>,
-    mul_ad: Mul<18, 28, 46>,
+    // E4-E6: g, g_tot
+    mul_g: WideMul<44, 18, 62>,
+    mul_ad: WideMul<18, 28, 46>,
     rq_g: Narrow<62, 18>,
     ad_d: DFF<Signed<46>>,
     sum_gt: ShiftSum<18, 18, 46, 48>,
     rq_gt: Narrow<48, 18>,
-    // E5-E9: moments
+    // E6-E10: moments
     mul_b1m: Mul18,
     mul_b1g: Mul18,
     mul_b2u: Mul18,
@@ -117,31 +118,31 @@ pub struct ParamUpdate {
     u_fl19: Widen<18, 19>,
     u_out: DFF<Signed<18>>,
     m_out: DFF<Signed<18>>,
-    // E9-E17: step
+    // E10-E18: step
     mu_ratio: AdamaxRatio,
     mul_step: Mul18,
     rq_step_a: Narrow<36, 27>,
     rq_step_s: Narrow<36, 27>,
-    // E17-E24: W, lambda, W-bar
+    // E18-E26: W, lambda, W-bar
     sum_w: ShiftSum<27, 27, 1, 28>,
     rq_w: Narrow<28, 27>,
     sum_dn: ShiftSum<27, 27, 1, 28>,
-    mul_adn: Mul<18, 28, 46>,
-    mul_bw: Mul<18, 27, 45>,
-    mul_kw: Mul<18, 27, 45>,
+    mul_adn: WideMul<18, 28, 46>,
+    mul_bw: WideMul<18, 27, 45>,
+    mul_kw: WideMul<18, 27, 45>,
     sum_l: ShiftSum<18, 46, 1, 48>,
     rq_l: Narrow<48, 18>,
     mul_pl: Mul18,
     sum_wb: ShiftSum<45, 45, 36, 48>,
     rq_wb: Narrow<48, 27>,
     // delay lines (index k holds the value of edge k + 1 from the word)
-    w_d: [DFF<Signed<27>>; 17],
-    wb_d: [DFF<Signed<27>>; 18],
-    lam_d: [DFF<Signed<18>>; 20],
-    m_d: [DFF<Signed<18>>; 5],
-    u_d: [DFF<Signed<18>>; 5],
+    w_d: [DFF<Signed<27>>; 18],
+    wb_d: [DFF<Signed<27>>; 19],
+    lam_d: [DFF<Signed<18>>; 22],
+    m_d: [DFF<Signed<18>>; 6],
+    u_d: [DFF<Signed<18>>; 6],
     gt_d: [DFF<Signed<18>>; 9],
-    wn_d: [DFF<Signed<27>>; 6],
+    wn_d: [DFF<Signed<27>>; 7],
     kw_d: [DFF<Signed<45>>; 3],
     bw_d: [DFF<Signed<45>>; 3],
     ln_d: [DFF<Signed<18>>; 3],
@@ -205,8 +206,8 @@ impl ParamUpdate {
             diff: ShiftSum::new([Term::add(0), Term::sub(0), Term::add(0)]),
             sat_g: Narrow::new(0),
             diff_d: DFF::default(),
-            mul_g: Mul::default(),
-            mul_ad: Mul::default(),
+            mul_g: WideMul::default(),
+            mul_ad: WideMul::default(),
             rq_g: Narrow::new(right(acc + cf, gf)),
             ad_d: DFF::default(),
             sum_gt: ShiftSum::new([Term::add(sc.g_up), Term::sub(sc.l_up), Term::add(sc.d_up)]),
@@ -229,9 +230,9 @@ impl ParamUpdate {
             sum_w: ShiftSum::new([Term::add(0), Term::sub(0), Term::add(0)]),
             rq_w: Narrow::new(0),
             sum_dn: ShiftSum::new([Term::add(0), Term::sub(0), Term::add(0)]),
-            mul_adn: Mul::default(),
-            mul_bw: Mul::default(),
-            mul_kw: Mul::default(),
+            mul_adn: WideMul::default(),
+            mul_bw: WideMul::default(),
+            mul_kw: WideMul::default(),
             sum_l: ShiftSum::new([Term::add(sc.l_up), Term::sub(sc.d_up), Term::add(0)]),
             rq_l: Narrow::new(right(sc.reg, lf)),
             mul_pl: Mul18::default(),
@@ -290,23 +291,23 @@ impl Logic for ParamUpdate {
         self.rq_l.clock.next = self.clock.val();
         self.mul_pl.clock.next = self.clock.val();
         self.rq_wb.clock.next = self.clock.val();
-        for i in 0..17 {
+        for i in 0..18 {
             self.w_d[i].clock.next = self.clock.val();
         }
-        for i in 0..18 {
+        for i in 0..19 {
             self.wb_d[i].clock.next = self.clock.val();
         }
-        for i in 0..20 {
+        for i in 0..22 {
             self.lam_d[i].clock.next = self.clock.val();
         }
-        for i in 0..5 {
+        for i in 0..6 {
             self.m_d[i].clock.next = self.clock.val();
             self.u_d[i].clock.next = self.clock.val();
         }
         for i in 0..9 {
             self.gt_d[i].clock.next = self.clock.val();
         }
-        for i in 0..6 {
+        for i in 0..7 {
             self.wn_d[i].clock.next = self.clock.val();
         }
         for i in 0..3 {
@@ -320,20 +321,20 @@ impl Logic for ParamUpdate {
 
         // Delay lines: x_d[k] holds the word's x after edge k + 1.
         self.w_d[0].d.next = self.w.val();
-        for i in 1..17 {
+        for i in 1..18 {
             self.w_d[i].d.next = self.w_d[i - 1].q.val();
         }
         self.wb_d[0].d.next = self.w_bar.val();
-        for i in 1..18 {
+        for i in 1..19 {
             self.wb_d[i].d.next = self.wb_d[i - 1].q.val();
         }
         self.lam_d[0].d.next = self.lambda.val();
-        for i in 1..20 {
+        for i in 1..22 {
             self.lam_d[i].d.next = self.lam_d[i - 1].q.val();
         }
         self.m_d[0].d.next = self.m.val();
         self.u_d[0].d.next = self.u.val();
-        for i in 1..5 {
+        for i in 1..6 {
             self.m_d[i].d.next = self.m_d[i - 1].q.val();
             self.u_d[i].d.next = self.u_d[i - 1].q.val();
         }
@@ -349,7 +350,7 @@ impl Logic for ParamUpdate {
         self.diff.c.next = self.zero1.val();
         self.diff_d.d.next = self.diff.y.val();
 
-        // E3: gsum / B and a (W - W-bar); E4: g rounded; E5: g_tot rounded.
+        // E4: gsum / B and a (W - W-bar); E5: g rounded; E6: g_tot rounded.
         self.mul_g.a.next = self.sat_g.y.val();
         self.mul_g.b.next = self.inv_batch.val();
         self.mul_ad.a.next = self.a.val();
@@ -357,22 +358,22 @@ impl Logic for ParamUpdate {
         self.rq_g.acc.next = self.mul_g.p.val();
         self.ad_d.d.next = self.mul_ad.p.val();
         self.sum_gt.a.next = self.rq_g.y.val();
-        self.sum_gt.b.next = self.lam_d[3].q.val();
+        self.sum_gt.b.next = self.lam_d[4].q.val();
         self.sum_gt.c.next = self.ad_d.q.val();
         self.rq_gt.acc.next = self.sum_gt.y.val();
 
-        // E7: the moments' products; E8: m and floor(beta2 u) rounded, |g_tot| + 1;
-        // E9: u = min(max(floor(beta2 u), |g_tot| + 1), max).
+        // E8: the moments' products; E9: m and floor(beta2 u) rounded, |g_tot| + 1;
+        // E10: u = min(max(floor(beta2 u), |g_tot| + 1), max).
         self.gt_d[0].d.next = self.rq_gt.y.val();
         for i in 1..9 {
             self.gt_d[i].d.next = self.gt_d[i - 1].q.val();
         }
         self.mul_b1m.a.next = self.beta1.val();
-        self.mul_b1m.b.next = self.m_d[4].q.val();
+        self.mul_b1m.b.next = self.m_d[5].q.val();
         self.mul_b1g.a.next = self.one_minus_beta1.val();
         self.mul_b1g.b.next = self.rq_gt.y.val();
         self.mul_b2u.a.next = self.beta2.val();
-        self.mul_b2u.b.next = self.u_d[4].q.val();
+        self.mul_b2u.b.next = self.u_d[5].q.val();
         self.sum_m.a.next = self.mul_b1m.p.val();
         self.sum_m.b.next = self.mul_b1g.p.val();
         self.sum_m.c.next = self.zero1.val();
@@ -400,9 +401,9 @@ impl Logic for ParamUpdate {
         self.m_out.d.next = self.rq_m.y.val();
         self.m_new.next = self.m_out.q.val();
         self.u_new.next = self.u_out.q.val();
-        self.mu_valid.next = self.valid_d[8].q.val();
+        self.mu_valid.next = self.valid_d[9].q.val();
 
-        // E14: m / u; E16: lr (m / u) or lr g_tot; E17: the step rounded.
+        // E15: m / u; E17: lr (m / u) or lr g_tot; E18: the step rounded.
         self.mu_ratio.m.next = self.m_out.q.val();
         self.mu_ratio.u.next = self.u_out.q.val();
         self.mul_step.a.next = self.lr.val();
@@ -414,8 +415,8 @@ impl Logic for ParamUpdate {
         self.rq_step_a.acc.next = self.mul_step.p.val();
         self.rq_step_s.acc.next = self.mul_step.p.val();
 
-        // E18: W' = sat27(W - step).
-        self.sum_w.a.next = self.w_d[16].q.val();
+        // E19: W' = sat27(W - step).
+        self.sum_w.a.next = self.w_d[17].q.val();
         if self.adamax.val() {
             self.sum_w.b.next = self.rq_step_a.y.val();
         } else {
@@ -424,22 +425,22 @@ impl Logic for ParamUpdate {
         self.sum_w.c.next = self.zero1.val();
         self.rq_w.acc.next = self.sum_w.y.val();
 
-        // E20: a (W' - W-bar), beta_f W', (1 - beta_f) W-bar; E21: lambda'.
+        // E22: a (W' - W-bar), beta_f W', (1 - beta_f) W-bar; E23: lambda'.
         self.sum_dn.a.next = self.rq_w.y.val();
-        self.sum_dn.b.next = self.wb_d[17].q.val();
+        self.sum_dn.b.next = self.wb_d[18].q.val();
         self.sum_dn.c.next = self.zero1.val();
         self.mul_adn.a.next = self.a.val();
         self.mul_adn.b.next = self.sum_dn.y.val();
         self.mul_bw.a.next = self.beta_f.val();
         self.mul_bw.b.next = self.rq_w.y.val();
         self.mul_kw.a.next = self.keep.val();
-        self.mul_kw.b.next = self.wb_d[17].q.val();
-        self.sum_l.a.next = self.lam_d[19].q.val();
+        self.mul_kw.b.next = self.wb_d[18].q.val();
+        self.sum_l.a.next = self.lam_d[21].q.val();
         self.sum_l.b.next = self.mul_adn.p.val();
         self.sum_l.c.next = self.zero1.val();
         self.rq_l.acc.next = self.sum_l.y.val();
 
-        // E23: (beta_f / a) lambda'; E24: W-bar'.
+        // E25: (beta_f / a) lambda'; E26: W-bar'.
         self.mul_pl.a.next = self.pull.val();
         self.mul_pl.b.next = self.rq_l.y.val();
         self.kw_d[0].d.next = self.mul_kw.p.val();
@@ -453,18 +454,18 @@ impl Logic for ParamUpdate {
         self.sum_wb.c.next = self.mul_pl.p.val();
         self.rq_wb.acc.next = self.sum_wb.y.val();
 
-        // Outputs at E24.
+        // Outputs at E26.
         self.wn_d[0].d.next = self.rq_w.y.val();
-        for i in 1..6 {
+        for i in 1..7 {
             self.wn_d[i].d.next = self.wn_d[i - 1].q.val();
         }
         self.ln_d[0].d.next = self.rq_l.y.val();
         for i in 1..3 {
             self.ln_d[i].d.next = self.ln_d[i - 1].q.val();
         }
-        self.w_new.next = self.wn_d[5].q.val();
+        self.w_new.next = self.wn_d[6].q.val();
         self.lambda_new.next = self.ln_d[2].q.val();
         self.w_bar_new.next = self.rq_wb.y.val();
-        self.out_valid.next = self.valid_d[23].q.val();
+        self.out_valid.next = self.valid_d[25].q.val();
     }
 }

@@ -1,8 +1,9 @@
 //! Trains the add task with the golden model under variations of the number formats and prints
 //! a Markdown table of held-out MSE: the evidence behind the formats in NUMERICS.md.
 //!
-//! cargo run --release -p fptt-sim --example numerics_sweep -- [T] [sequences] [B] [lr]
-//! (defaults: 200 16384 64 0.05, the `fptt train` defaults; each row takes ~1.5 min)
+//! cargo run --release -p fptt-sim --example numerics_sweep -- [T] [sequences] [B] [lr] [rows]
+//! (defaults: 200 16384 64 0.05, the `fptt train` defaults; each row takes ~1.5 min; `rows`: run
+//! only the rows whose name contains it)
 
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::fptt::FpttConfig;
@@ -32,7 +33,17 @@ fn main() {
         ("W-bar 18 bits (Q5.12)", Numerics { weight_avg: Fmt::new(18, 12), ..d }),
         ("state 16 bits (Q5.10)", Numerics { state: Fmt::new(16, 10), ..d }),
         ("lambda 14 bits (Q-1.14)", Numerics { lambda: Fmt::new(14, 14), ..d }),
+        (
+            "18 bits: gradients Q-3.20, lambda Q-5.22",
+            Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), ..d },
+        ),
+        (
+            "18 bits: gradients Q-3.20, lambda Q-5.22, deltas Q0.17",
+            Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), delta: Fmt::new(18, 17), ..d },
+        ),
     ];
+    let only = args.get(4).cloned().unwrap_or_default();
+    let variants: Vec<_> = variants.into_iter().filter(|(name, _)| name.contains(only.as_str())).collect();
     let shape = Shape::new(AddTask::INPUTS, 64, AddTask::OUTPUTS).unwrap();
     let task = AddTask { seq_len, target: TargetForm::Running };
     let plan = TrainPlan {
