@@ -17,8 +17,9 @@ use fptt_sim::fixed::tables::{Tables, RECIPROCAL_FRAC, RECIPROCAL_INDEX_BITS};
 use fptt_sim::fixed::Numerics;
 use rust_hdl::prelude::*;
 
-/// Edges from (m, u) to the ratio: the table read (E1), the product (E3), the rounding (E5).
-pub const ADAMAX_RATIO_LATENCY: usize = 5;
+/// Edges from (m, u) to the ratio: the leading one (E1), the table read (E2), the product (E4),
+/// the rounding (E6).
+pub const ADAMAX_RATIO_LATENCY: usize = 6;
 
 const _: () = assert!(RECIPROCAL_INDEX_BITS == 8, "Normalize emits 8 index bits");
 
@@ -190,8 +191,9 @@ pub struct AdamaxRatio {
     rom: SyncROM<Signed<18>, 8>,
     mul: Mul18,
     shift: RoundShift,
-    m_d: DFF<Signed<18>>,
-    e_d: [DFF<Bits<5>>; 3],
+    index_r: DFF<Bits<8>>,
+    m_d: [DFF<Signed<18>>; 2],
+    e_d: [DFF<Bits<5>>; 4],
 }
 
 impl AdamaxRatio {
@@ -209,7 +211,8 @@ impl AdamaxRatio {
             rom: SyncROM::from(tables.reciprocal_entries().iter().map(|&r| to_signed::<18>(r as i64))),
             mul: Mul18::default(),
             shift: RoundShift::pipelined(),
-            m_d: DFF::default(),
+            index_r: DFF::default(),
+            m_d: Default::default(),
             e_d: Default::default(),
         }
     }
@@ -218,25 +221,32 @@ impl AdamaxRatio {
 impl Logic for AdamaxRatio {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, m_d);
-        for i in 0..3 {
+        dff_setup!(self, clock, index_r);
+        for i in 0..2 {
+            self.m_d[i].clock.next = self.clock.val();
+        }
+        for i in 0..4 {
             self.e_d[i].clock.next = self.clock.val();
         }
         self.rom.clock.next = self.clock.val();
         self.mul.clock.next = self.clock.val();
         self.shift.clock.next = self.clock.val();
-        // E1: the table entry, m and e registered.
+        // E1: the leading one's position and the index registered (the priority encoder
+        // would otherwise sit in front of the table's address, for the clock); E2: the entry.
         self.norm.u.next = self.u.val();
-        self.rom.address.next = self.norm.index.val();
-        self.m_d.d.next = self.m.val();
+        self.index_r.d.next = self.norm.index.val();
+        self.rom.address.next = self.index_r.q.val();
+        self.m_d[0].d.next = self.m.val();
+        self.m_d[1].d.next = self.m_d[0].q.val();
         self.e_d[0].d.next = self.norm.e.val();
-        // E3: m r; E5: rounded by e (two stages).
-        self.mul.a.next = self.m_d.q.val();
+        // E4: m r; E6: rounded by e (two stages).
+        self.mul.a.next = self.m_d[1].q.val();
         self.mul.b.next = self.rom.data.val();
-        self.e_d[1].d.next = self.e_d[0].q.val();
-        self.e_d[2].d.next = self.e_d[1].q.val();
+        for i in 1..4 {
+            self.e_d[i].d.next = self.e_d[i - 1].q.val();
+        }
         self.shift.x.next = self.mul.p.val();
-        self.shift.sh.next = self.e_d[2].q.val();
+        self.shift.sh.next = self.e_d[3].q.val();
         self.ratio.next = self.shift.y.val();
     }
 }

@@ -121,8 +121,8 @@ const _: () = assert!(phase::FIRST_UPDATE == 12 && phase::LAST_UPDATE == 16, "li
 const _: () = assert!(phase::SOFTMAX == 17 && phase::OUTPUT_ERROR == 7 && host::LABEL == 10, "literal codes");
 
 /// Cycles an update phase waits after its last term: the gradient sum, the parameter read and
-/// the update pipeline, until the word's operand is written (32 edges), and one more.
-pub const UPDATE_DRAIN: usize = 33;
+/// the update pipeline, until the word's operand is written (33 edges), and one more.
+pub const UPDATE_DRAIN: usize = 34;
 const _: () = assert!(
     UPDATE_DRAIN > 5 + crate::param_update::PARAM_UPDATE_LATENCY + 1,
     "the drain covers the last word's writes"

@@ -198,7 +198,7 @@ pub struct ForwardLane<const B: usize> {
     grad: GradMac,
     update: ParamUpdate,
     operand: Narrow<27, 18>,
-    wa: [DFF<Bits<WEIGHT_ADDR_BITS>>; 31],
+    wa: [DFF<Bits<WEIGHT_ADDR_BITS>>; 32],
     op_we: DFF<Bit>,
     cv: [DFF<Bit>; 5],
     host_op_we: DFF<Bit>,
@@ -465,7 +465,7 @@ impl<const B: usize> Logic for ForwardLane<B> {
             rd_wbar,
             rd_vec_q
         );
-        for i in 0..31 {
+        for i in 0..32 {
             self.wa[i].clock.next = self.clock.val();
         }
         for i in 0..5 {
@@ -1019,7 +1019,7 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.grad.last.next = self.last.val();
         // the word address: wa[k] holds the weight read address (stage 1) after k + 1 more edges
         self.wa[0].d.next = self.waddr.val();
-        for i in 1..31 {
+        for i in 1..32 {
             self.wa[i].d.next = self.wa[i - 1].q.val();
         }
         // the parameter banks read the word at stage 4 (data with the gradient sum at stage 5);
@@ -1091,13 +1091,13 @@ impl<const B: usize> Logic for ForwardLane<B> {
             self.wram.write_enable.next = self.cv[4].q.val();
         } else if self.running.val() {
             self.operand.acc.next = self.update.w_new.val();
-            self.w_ram.write_address.next = self.wa[29].q.val();
+            self.w_ram.write_address.next = self.wa[30].q.val();
             self.w_ram.write_data.next = self.update.w_new.val();
             self.w_ram.write_enable.next = self.update.out_valid.val();
-            self.wbar_ram.write_address.next = self.wa[29].q.val();
+            self.wbar_ram.write_address.next = self.wa[30].q.val();
             self.wbar_ram.write_data.next = self.update.w_bar_new.val();
             self.wbar_ram.write_enable.next = self.update.out_valid.val();
-            self.lambda_ram.write_address.next = self.wa[29].q.val();
+            self.lambda_ram.write_address.next = self.wa[30].q.val();
             self.lambda_ram.write_data.next = self.update.lambda_new.val();
             self.lambda_ram.write_enable.next = self.update.out_valid.val();
             self.m_ram.write_address.next = self.wa[13].q.val();
@@ -1106,7 +1106,7 @@ impl<const B: usize> Logic for ForwardLane<B> {
             self.mu_ram.write_address.next = self.wa[13].q.val();
             self.mu_ram.write_data.next = self.update.u_new.val();
             self.mu_ram.write_enable.next = self.update.mu_valid.val() & self.adamax.val();
-            self.wram.write_address.next = self.wa[30].q.val();
+            self.wram.write_address.next = self.wa[31].q.val();
             self.wram.write_enable.next = self.op_we.q.val();
         } else {
             self.operand.acc.next = self.host_data.val();
@@ -1147,4 +1147,4 @@ const _: () =
     assert!(rd::D_O == 16 && rd::D_I == 23 && rd::Y == 24 && rd::W == 25 && rd::U_ADAMAX == 29, "literal codes");
 const _: () = assert!(host::WEIGHT == 0 && host::INPUT == 1 && host::TARGET == 3, "literal codes");
 const _: () = assert!(host::W_BAR == 5 && host::LAMBDA == 6 && host::M == 7 && host::U == 8, "literal codes");
-const _: () = assert!(MOMENTS_LATENCY == 10 && PARAM_UPDATE_LATENCY == 26, "the write addresses are wa[13], wa[29]");
+const _: () = assert!(MOMENTS_LATENCY == 10 && PARAM_UPDATE_LATENCY == 27, "the write addresses are wa[13], wa[30]");

@@ -36,10 +36,10 @@ use rust_hdl::prelude::*;
 /// Edges from a word to its new Adamax moments.
 pub const MOMENTS_LATENCY: usize = 10;
 /// Edges from a word to its new W, W-bar and lambda.
-pub const PARAM_UPDATE_LATENCY: usize = 26;
+pub const PARAM_UPDATE_LATENCY: usize = 27;
 
 const _: () = assert!(GRAD_SUM_BITS == 44, "the gradient sum saturates to Signed<44>");
-const _: () = assert!(ADAMAX_RATIO_LATENCY == 5, "the ratio is ready at E15");
+const _: () = assert!(ADAMAX_RATIO_LATENCY == 6, "the ratio is ready at E16");
 const _: () = assert!(WIDE_MUL_LATENCY == 3, "g and a (W - W-bar) at E4, the W-bar products at E22");
 
 /// The pipelined per-word FPTT update.
@@ -118,12 +118,12 @@ pub struct ParamUpdate {
     u_fl19: Widen<18, 19>,
     u_out: DFF<Signed<18>>,
     m_out: DFF<Signed<18>>,
-    // E10-E18: step
+    // E10-E19: step
     mu_ratio: AdamaxRatio,
     mul_step: Mul18,
     rq_step_a: Narrow<36, 27>,
     rq_step_s: Narrow<36, 27>,
-    // E18-E26: W, lambda, W-bar
+    // E19-E27: W, lambda, W-bar
     sum_w: ShiftSum<27, 27, 1, 28>,
     rq_w: Narrow<28, 27>,
     sum_dn: ShiftSum<27, 27, 1, 28>,
@@ -136,12 +136,12 @@ pub struct ParamUpdate {
     sum_wb: ShiftSum<45, 45, 36, 48>,
     rq_wb: Narrow<48, 27>,
     // delay lines (index k holds the value of edge k + 1 from the word)
-    w_d: [DFF<Signed<27>>; 18],
-    wb_d: [DFF<Signed<27>>; 19],
-    lam_d: [DFF<Signed<18>>; 22],
+    w_d: [DFF<Signed<27>>; 19],
+    wb_d: [DFF<Signed<27>>; 20],
+    lam_d: [DFF<Signed<18>>; 23],
     m_d: [DFF<Signed<18>>; 6],
     u_d: [DFF<Signed<18>>; 6],
-    gt_d: [DFF<Signed<18>>; 9],
+    gt_d: [DFF<Signed<18>>; 10],
     wn_d: [DFF<Signed<27>>; 7],
     kw_d: [DFF<Signed<45>>; 3],
     bw_d: [DFF<Signed<45>>; 3],
@@ -291,20 +291,20 @@ impl Logic for ParamUpdate {
         self.rq_l.clock.next = self.clock.val();
         self.mul_pl.clock.next = self.clock.val();
         self.rq_wb.clock.next = self.clock.val();
-        for i in 0..18 {
+        for i in 0..19 {
             self.w_d[i].clock.next = self.clock.val();
         }
-        for i in 0..19 {
+        for i in 0..20 {
             self.wb_d[i].clock.next = self.clock.val();
         }
-        for i in 0..22 {
+        for i in 0..23 {
             self.lam_d[i].clock.next = self.clock.val();
         }
         for i in 0..6 {
             self.m_d[i].clock.next = self.clock.val();
             self.u_d[i].clock.next = self.clock.val();
         }
-        for i in 0..9 {
+        for i in 0..10 {
             self.gt_d[i].clock.next = self.clock.val();
         }
         for i in 0..7 {
@@ -321,15 +321,15 @@ impl Logic for ParamUpdate {
 
         // Delay lines: x_d[k] holds the word's x after edge k + 1.
         self.w_d[0].d.next = self.w.val();
-        for i in 1..18 {
+        for i in 1..19 {
             self.w_d[i].d.next = self.w_d[i - 1].q.val();
         }
         self.wb_d[0].d.next = self.w_bar.val();
-        for i in 1..19 {
+        for i in 1..20 {
             self.wb_d[i].d.next = self.wb_d[i - 1].q.val();
         }
         self.lam_d[0].d.next = self.lambda.val();
-        for i in 1..22 {
+        for i in 1..23 {
             self.lam_d[i].d.next = self.lam_d[i - 1].q.val();
         }
         self.m_d[0].d.next = self.m.val();
@@ -365,7 +365,7 @@ impl Logic for ParamUpdate {
         // E8: the moments' products; E9: m and floor(beta2 u) rounded, |g_tot| + 1;
         // E10: u = min(max(floor(beta2 u), |g_tot| + 1), max).
         self.gt_d[0].d.next = self.rq_gt.y.val();
-        for i in 1..9 {
+        for i in 1..10 {
             self.gt_d[i].d.next = self.gt_d[i - 1].q.val();
         }
         self.mul_b1m.a.next = self.beta1.val();
@@ -403,20 +403,20 @@ impl Logic for ParamUpdate {
         self.u_new.next = self.u_out.q.val();
         self.mu_valid.next = self.valid_d[9].q.val();
 
-        // E15: m / u; E17: lr (m / u) or lr g_tot; E18: the step rounded.
+        // E16: m / u; E18: lr (m / u) or lr g_tot; E19: the step rounded.
         self.mu_ratio.m.next = self.m_out.q.val();
         self.mu_ratio.u.next = self.u_out.q.val();
         self.mul_step.a.next = self.lr.val();
         if self.adamax.val() {
             self.mul_step.b.next = self.mu_ratio.ratio.val();
         } else {
-            self.mul_step.b.next = self.gt_d[8].q.val();
+            self.mul_step.b.next = self.gt_d[9].q.val();
         }
         self.rq_step_a.acc.next = self.mul_step.p.val();
         self.rq_step_s.acc.next = self.mul_step.p.val();
 
-        // E19: W' = sat27(W - step).
-        self.sum_w.a.next = self.w_d[17].q.val();
+        // E20: W' = sat27(W - step).
+        self.sum_w.a.next = self.w_d[18].q.val();
         if self.adamax.val() {
             self.sum_w.b.next = self.rq_step_a.y.val();
         } else {
@@ -425,22 +425,22 @@ impl Logic for ParamUpdate {
         self.sum_w.c.next = self.zero1.val();
         self.rq_w.acc.next = self.sum_w.y.val();
 
-        // E22: a (W' - W-bar), beta_f W', (1 - beta_f) W-bar; E23: lambda'.
+        // E23: a (W' - W-bar), beta_f W', (1 - beta_f) W-bar; E24: lambda'.
         self.sum_dn.a.next = self.rq_w.y.val();
-        self.sum_dn.b.next = self.wb_d[18].q.val();
+        self.sum_dn.b.next = self.wb_d[19].q.val();
         self.sum_dn.c.next = self.zero1.val();
         self.mul_adn.a.next = self.a.val();
         self.mul_adn.b.next = self.sum_dn.y.val();
         self.mul_bw.a.next = self.beta_f.val();
         self.mul_bw.b.next = self.rq_w.y.val();
         self.mul_kw.a.next = self.keep.val();
-        self.mul_kw.b.next = self.wb_d[18].q.val();
-        self.sum_l.a.next = self.lam_d[21].q.val();
+        self.mul_kw.b.next = self.wb_d[19].q.val();
+        self.sum_l.a.next = self.lam_d[22].q.val();
         self.sum_l.b.next = self.mul_adn.p.val();
         self.sum_l.c.next = self.zero1.val();
         self.rq_l.acc.next = self.sum_l.y.val();
 
-        // E25: (beta_f / a) lambda'; E26: W-bar'.
+        // E26: (beta_f / a) lambda'; E27: W-bar'.
         self.mul_pl.a.next = self.pull.val();
         self.mul_pl.b.next = self.rq_l.y.val();
         self.kw_d[0].d.next = self.mul_kw.p.val();
@@ -454,7 +454,7 @@ impl Logic for ParamUpdate {
         self.sum_wb.c.next = self.mul_pl.p.val();
         self.rq_wb.acc.next = self.sum_wb.y.val();
 
-        // Outputs at E26.
+        // Outputs at E27.
         self.wn_d[0].d.next = self.rq_w.y.val();
         for i in 1..7 {
             self.wn_d[i].d.next = self.wn_d[i - 1].q.val();
@@ -466,6 +466,6 @@ impl Logic for ParamUpdate {
         self.w_new.next = self.wn_d[6].q.val();
         self.lambda_new.next = self.ln_d[2].q.val();
         self.w_bar_new.next = self.rq_wb.y.val();
-        self.out_valid.next = self.valid_d[25].q.val();
+        self.out_valid.next = self.valid_d[26].q.val();
     }
 }

@@ -5,7 +5,7 @@
 //! (t+1)/T, plain initialisation, seed 1).
 //!
 //! cargo run --release -p fptt-sim --example class_formats -- VARIANT [passes] [train-limit]
-//! (VARIANT: default | wide | state | deltas | delta | grad | lambda | update | update18 | tuned | operand; defaults 12 passes, all 60,000 images;
+//! (VARIANT: default | wide | state | deltas | delta | grad | lambda | update | update18 | tuned | g19l20 | g18l20 | operand; defaults 12 passes, all 60,000 images;
 //! needs `./scripts/fetch-data.sh fmnist`)
 
 use fptt_sim::data::{data_root, fashion_mnist, Layout, Source};
@@ -31,8 +31,10 @@ fn main() {
         "update" => Numerics { grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },
         "update18" => Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), ..d },
         "tuned" => Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), delta: Fmt::new(18, 17), ..d },
+        "g19l20" => Numerics { grad: Fmt::new(18, 19), lambda: Fmt::new(18, 20), ..d },
+        "g18l20" => Numerics { grad: Fmt::new(18, 18), lambda: Fmt::new(18, 20), ..d },
         "operand" => Numerics { operand_bits: 27, ..d },
-        other => panic!("unknown variant {other}: default | wide | state | deltas | delta | grad | lambda | update | update18 | tuned | operand"),
+        other => panic!("unknown variant {other}: default | wide | state | deltas | delta | grad | lambda | update | update18 | tuned | g19l20 | g18l20 | operand"),
     };
     let data = fashion_mnist(&data_root().join(Source::FashionMnist.dir_name()), Layout::Rows)
         .unwrap_or_else(|e| panic!("{e}"));

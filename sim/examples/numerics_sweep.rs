@@ -41,6 +41,14 @@ fn main() {
             "18 bits: gradients Q-3.20, lambda Q-5.22, deltas Q0.17",
             Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), delta: Fmt::new(18, 17), ..d },
         ),
+        (
+            "18 bits: gradients Q-2.19, lambda Q-3.20",
+            Numerics { grad: Fmt::new(18, 19), lambda: Fmt::new(18, 20), ..d },
+        ),
+        (
+            "18 bits: gradients Q-1.18, lambda Q-3.20",
+            Numerics { grad: Fmt::new(18, 18), lambda: Fmt::new(18, 20), ..d },
+        ),
     ];
     let only = args.get(4).cloned().unwrap_or_default();
     let variants: Vec<_> = variants.into_iter().filter(|(name, _)| name.contains(only.as_str())).collect();
