@@ -17,10 +17,14 @@ fn main() {
     let arg = |i: usize, d: f64| args.get(i).map(|s| s.parse::<f64>().expect("numeric argument")).unwrap_or(d);
     let (seq_len, sequences, batch, lr) =
         (arg(0, 200.0) as usize, arg(1, 16384.0) as usize, arg(2, 64.0) as usize, arg(3, 0.05));
-    let d = Numerics::DEFAULT;
+    let now = Numerics::DEFAULT;
+    // the rows vary the formats from before gradients and lambda traded range for fraction
+    // (the README's table)
+    let d = Numerics { grad: Fmt::new(18, 17), lambda: Fmt::new(18, 18), ..now };
     let wide = Numerics::WIDE;
     let variants: Vec<(&str, Numerics)> = vec![
-        ("default", d),
+        ("defaults (NUMERICS.md)", now),
+        ("earlier defaults: gradients Q0.17, lambda Q-1.18", d),
         ("all wide: operand 27, state 24, delta/grad/lambda 24 bits", wide),
         ("weight operand 27 bits (the whole stored W)", Numerics { operand_bits: 27, ..d }),
         ("all wide but the state (Q5.12)", Numerics { state: d.state, ..wide }),
