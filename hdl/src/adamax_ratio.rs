@@ -88,12 +88,11 @@ pub struct RoundShift {
     pub x: Signal<In, Signed<36>>,
     /// The shift.
     pub sh: Signal<In, Bits<5>>,
-    /// The rounded, saturated result, [`RoundShift::latency`] edges after `x`.
+    /// The rounded, saturated result, one edge after `x` (two when pipelined).
     pub y: Signal<Out, Signed<18>>,
     _piped: bool,
-    // the two-stage form's first stage: floor(x / 2^sh) and the bit below it
-    _floor: i64,
-    _round: i64,
+    // the two-stage form's result after its first edge (the model need not split the stages)
+    _first: i64,
 }
 
 impl RoundShift {
@@ -101,32 +100,18 @@ impl RoundShift {
     pub fn pipelined() -> Self {
         Self { _piped: true, ..Self::default() }
     }
-
-    /// Edges from `x` to `y`.
-    pub fn latency(&self) -> usize {
-        if self._piped {
-            2
-        } else {
-            1
-        }
-    }
-}
-
-fn saturate18(q: i64) -> i64 {
-    q.clamp(-(1 << 17), (1 << 17) - 1)
 }
 
 impl Logic for RoundShift {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let (x, sh) = (to_i64(self.x.val()), self.sh.val().index() as u32);
+            let sh = self.sh.val().index() as u32;
+            let y = crate::requant::narrow_code(to_i64(self.x.val()), sh, 18, false);
             if self._piped {
-                // round(x / 2^sh) = floor(x / 2^sh) + bit sh - 1 of x (nearest, ties up)
-                self.y.next = to_signed(saturate18(self._floor + self._round));
-                self._floor = x >> sh;
-                self._round = if sh == 0 { 0 } else { (x >> (sh - 1)) & 1 };
+                self.y.next = to_signed(self._first);
+                self._first = y;
             } else {
-                self.y.next = to_signed(crate::requant::narrow_code(x, sh, 18, false));
+                self.y.next = to_signed(y);
             }
         }
     }
@@ -156,6 +141,7 @@ initial begin
    round_bit = 1'b0;
    y = 18'sd0;
 end
+// round(x / 2^sh) = floor(x / 2^sh) + bit sh - 1 of x (nearest, ties up)
 always @(posedge clock) begin
    floor_q <= x >>> sh;
    round_bit <= (sh == 5'd0) ? 1'b0 : x[sh - 5'd1];

@@ -15,7 +15,8 @@
 //! (shifts for the default formats; they follow from [`UpdateScales`]). Every sum is formed
 //! exactly by a [`ShiftSum`] and rounded once by a [`Narrow`]. 17 MULT18X18D-equivalents:
 //! gsum x 1/B is 44 x 18 bits, a (W - W-bar), beta_f W' and (1 - beta_f) W-bar are 18 x 28
-//! or 27 bits, each a [`WideMul`] (one edge slower than a [`Mul18`], for the clock). The constants are inputs (the unit's configuration registers), held steady.
+//! or 27 bits, each a [`WideMul`] (one edge slower than a [`Mul18`], for the clock). The
+//! constants are inputs (the unit's configuration registers), held steady.
 //!
 //! Timing: a word taken on an edge with `in_valid` has its moments on `m_new`, `u_new` (with
 //! `mu_valid`) [`MOMENTS_LATENCY`] edges later, to be written back under Adamax only (SGD

@@ -5,8 +5,8 @@
 //! (t+1)/T, plain initialisation, seed 1).
 //!
 //! cargo run --release -p fptt-sim --example class_formats -- VARIANT [passes] [train-limit]
-//! (VARIANT: default | earlier | wide | state | deltas | delta | grad | lambda | update | update18 | tuned | g19l20 | g18l20 | operand; defaults 12 passes, all 60,000 images;
-//! needs `./scripts/fetch-data.sh fmnist`)
+//! (VARIANT: one of the names in `variants` below, e.g. default, earlier, wide, grad, g18l20;
+//! defaults 12 passes, all 60,000 images; needs `./scripts/fetch-data.sh fmnist`)
 
 use fptt_sim::data::{data_root, fashion_mnist, Layout, Source};
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
@@ -19,26 +19,27 @@ fn main() {
     let variant = args.first().map(String::as_str).unwrap_or("wide");
     let passes = args.get(1).map_or(12, |s| s.parse().expect("passes"));
     let limit = args.get(2).map_or(usize::MAX, |s| s.parse().expect("train limit"));
-    let now = Numerics::DEFAULT;
-    // the variants change the formats from before gradients and lambda traded range for
-    // fraction (results/issue8.md's tables)
-    let d = Numerics { grad: Fmt::new(18, 17), lambda: Fmt::new(18, 18), ..now };
-    let numerics = match variant {
-        "default" => now,
-        "earlier" => d,
-        "wide" => Numerics::WIDE,
-        "state" => Numerics { state: Fmt::new(24, 18), ..d },
-        "deltas" => Numerics { delta: Fmt::new(24, 20), grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },
-        "delta" => Numerics { delta: Fmt::new(24, 20), ..d },
-        "grad" => Numerics { grad: Fmt::new(24, 22), ..d },
-        "lambda" => Numerics { lambda: Fmt::new(24, 22), ..d },
-        "update" => Numerics { grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },
-        "update18" => Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), ..d },
-        "tuned" => Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), delta: Fmt::new(18, 17), ..d },
-        "g19l20" => Numerics { grad: Fmt::new(18, 19), lambda: Fmt::new(18, 20), ..d },
-        "g18l20" => Numerics { grad: Fmt::new(18, 18), lambda: Fmt::new(18, 20), ..d },
-        "operand" => Numerics { operand_bits: 27, ..d },
-        other => panic!("unknown variant {other}: default | earlier | wide | state | deltas | delta | grad | lambda | update | update18 | tuned | g19l20 | g18l20 | operand"),
+    // the variants change the earlier defaults (results/issue8.md's tables)
+    let d = Numerics::EARLIER;
+    let variants = [
+        ("default", Numerics::DEFAULT),
+        ("earlier", d),
+        ("wide", Numerics::WIDE),
+        ("state", Numerics { state: Fmt::new(24, 18), ..d }),
+        ("deltas", Numerics { delta: Fmt::new(24, 20), grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d }),
+        ("delta", Numerics { delta: Fmt::new(24, 20), ..d }),
+        ("grad", Numerics { grad: Fmt::new(24, 22), ..d }),
+        ("lambda", Numerics { lambda: Fmt::new(24, 22), ..d }),
+        ("update", Numerics { grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d }),
+        ("update18", Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), ..d }),
+        ("tuned", Numerics { grad: Fmt::new(18, 20), lambda: Fmt::new(18, 22), delta: Fmt::new(18, 17), ..d }),
+        ("g19l20", Numerics { grad: Fmt::new(18, 19), lambda: Fmt::new(18, 20), ..d }),
+        ("g18l20", Numerics { grad: Fmt::new(18, 18), lambda: Fmt::new(18, 20), ..d }),
+        ("operand", Numerics { operand_bits: 27, ..d }),
+    ];
+    let Some(&(_, numerics)) = variants.iter().find(|(name, _)| *name == variant) else {
+        let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
+        panic!("unknown variant {variant}: {}", names.join(" | "));
     };
     let data = fashion_mnist(&data_root().join(Source::FashionMnist.dir_name()), Layout::Rows)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -18,9 +18,8 @@ fn main() {
     let (seq_len, sequences, batch, lr) =
         (arg(0, 200.0) as usize, arg(1, 16384.0) as usize, arg(2, 64.0) as usize, arg(3, 0.05));
     let now = Numerics::DEFAULT;
-    // the rows vary the formats from before gradients and lambda traded range for fraction
-    // (the README's table)
-    let d = Numerics { grad: Fmt::new(18, 17), lambda: Fmt::new(18, 18), ..now };
+    // the rows vary the earlier defaults (the README's table)
+    let d = Numerics::EARLIER;
     let wide = Numerics::WIDE;
     let variants: Vec<(&str, Numerics)> = vec![
         ("defaults (NUMERICS.md)", now),

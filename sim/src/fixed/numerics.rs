@@ -63,6 +63,11 @@ impl Numerics {
         operand_bits: MULTIPLIER_BITS,
     };
 
+    /// The defaults before gradients and lambda traded range for fraction (gradients Q0.17,
+    /// lambda ): the base the format sweeps vary (`examples/numerics_sweep.rs`,
+    /// `examples/class_formats.rs`; README, "Results").
+    pub const EARLIER: Numerics = Numerics { grad: Fmt::new(18, 17), lambda: Fmt::new(18, 18), ..Numerics::DEFAULT };
+
     /// The widest variant the format sweeps try (not the accelerator's): the whole 27-bit
     /// weight as the multiplier operand, and 24-bit state (Q5.18), deltas (Q3.20), gradients
     /// and lambda (Q1.22). It closes fixed point's gap to float on the add task and on
