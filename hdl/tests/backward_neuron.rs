@@ -30,6 +30,8 @@ fn input(x: &[i64]) -> BackwardNeuronIn {
         u_prev: c(6),
         alpha: c(7),
         rho: c(8),
+        s: 0,
+        membrane: false,
     }
 }
 

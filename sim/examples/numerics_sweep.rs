@@ -8,7 +8,7 @@
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::fptt::FpttConfig;
 use fptt_sim::learner::FloatLearner;
-use fptt_sim::model::{init_params_with, Shape};
+use fptt_sim::model::init_params_with;
 use fptt_sim::tasks::{AddTask, TargetForm};
 use fptt_sim::train::{train_add, LrSchedule, StepWeight, TrainPlan};
 
@@ -55,7 +55,7 @@ fn main() {
     ];
     let only = args.get(4).cloned().unwrap_or_default();
     let variants: Vec<_> = variants.into_iter().filter(|(name, _)| name.contains(only.as_str())).collect();
-    let shape = Shape::new(AddTask::INPUTS, 64, AddTask::OUTPUTS).unwrap();
+    let shape = AddTask::shape(64, AddTask::READOUT).unwrap();
     let task = AddTask { seq_len, target: TargetForm::Running };
     let plan = TrainPlan {
         sequences,

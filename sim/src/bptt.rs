@@ -11,7 +11,7 @@ use crate::float::{add_outer_products, axpy, forward, Deltas, Prev, StreamState,
 use crate::fptt::{FpttConfig, FpttState};
 use crate::learner::{Learner, Steps};
 use crate::loss::{step_loss, Target};
-use crate::model::{init_params, Layout, Shape, Views, ADAPT_STRENGTH};
+use crate::model::{init_params, Layout, Readout, Shape, Views, ADAPT_STRENGTH};
 use crate::surrogate::SpikeFn;
 
 /// f64 values in one [`Trace`]: x (I), current, alpha, rho, b, theta, v, s, u (8 H), j,
@@ -152,10 +152,15 @@ pub fn backward_sequence(
                 sc.do_p[k] += p.w_ot[2 * c * r + c + k] * sc.dz_o[r];
             }
         }
-        // dL/ds_t: the readout's J, the next step's use of s_t, and the reset u_t = (1 - s_t) v_t
+        // dL/ds_t: the readout's J (reading spikes), the next step's use of s_t, and the reset
+        // u_t = (1 - s_t) v_t; reading the membrane, the readout's J adds to dL/du_t instead
         sc.d_s.copy_from_slice(&sc.ds);
+        let readout_delta = match layout.shape.readout {
+            Readout::Spikes => &mut sc.d_s,
+            Readout::Membrane => &mut sc.du,
+        };
         for k in 0..c {
-            axpy(&mut sc.d_s, sc.d_j[k], &p.w_o[k * h..(k + 1) * h]);
+            axpy(readout_delta, sc.d_j[k], &p.w_o[k * h..(k + 1) * h]);
         }
         for n in 0..h {
             sc.d_s[n] -= sc.du[n] * tr.v[n];

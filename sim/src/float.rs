@@ -1,11 +1,12 @@
 //! The float reference model: one LTC spiking layer and a liquid readout (algorithm.md
-//! sections 1-2), its one-step backward pass (section 5), in f64.
+//! sections 1-2) over the spikes or the membrane ([`Readout`]), its one-step backward pass
+//! (section 5), in f64.
 //!
 //! Written operation by operation in the order the hardware computes, so that the fixed-point
 //! golden model can mirror it line for line. Previous-step state (u, s, b, o) is a constant of
 //! the backward pass: no gradient crosses a time step (FPTT, K = 1).
 
-use crate::model::{Layout, Shape, Tensor, Views, ADAPT_STRENGTH, THRESHOLD_BASE};
+use crate::model::{Layout, Readout, Shape, Tensor, Views, ADAPT_STRENGTH, THRESHOLD_BASE};
 use crate::surrogate::{sigmoid, SpikeFn};
 
 /// The state one stream carries from step to step.
@@ -54,7 +55,7 @@ pub struct Trace {
     pub s: Vec<f64>,
     /// Membrane after reset u_t, H.
     pub u: Vec<f64>,
-    /// Readout drive J_t, C.
+    /// Readout current J_t, C.
     pub j: Vec<f64>,
     /// Readout rate alpha^o_t, C.
     pub alpha_o: Vec<f64>,
@@ -89,7 +90,7 @@ pub(crate) fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
 
 /// One forward step of one stream: fills `tr` from the previous state `st` and input `x`.
 pub fn forward(layout: &Layout, params: &[f64], spike: SpikeFn, st: &StreamState, x: &[f64], tr: &mut Trace) {
-    let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+    let Shape { inputs: ni, hidden: h, outputs: c, .. } = layout.shape;
     assert_eq!(x.len(), ni, "input width");
     let p = Views::new(layout, params);
     let resize = |v: &mut Vec<f64>, n| {
@@ -130,14 +131,29 @@ pub fn forward(layout: &Layout, params: &[f64], spike: SpikeFn, st: &StreamState
         tr.s[n] = s;
         tr.u[n] = (1.0 - s) * v;
     }
-    // readout: J = W_o s + c_o; alpha^o = sigma(W_ot [J; o_prev] + c_ot); o = o_prev + alpha^o (J - o_prev)
+    // readout: J = W_o r + c_o (r = s or u); alpha^o = sigma(W_ot [J; o_prev] + c_ot);
+    // o = o_prev + alpha^o (J - o_prev)
+    let r = match layout.shape.readout {
+        Readout::Spikes => &tr.s,
+        Readout::Membrane => &tr.u,
+    };
     for k in 0..c {
-        tr.j[k] = dot(&p.w_o[k * h..(k + 1) * h], &tr.s) + p.c_o[k];
+        tr.j[k] = dot(&p.w_o[k * h..(k + 1) * h], r) + p.c_o[k];
     }
     for k in 0..c {
         let w = &p.w_ot[2 * c * k..2 * c * (k + 1)];
         tr.alpha_o[k] = sigmoid(dot(&w[..c], &tr.j) + dot(&w[c..], &st.o) + p.c_ot[k]);
         tr.o[k] = st.o[k] + tr.alpha_o[k] * (tr.j[k] - st.o[k]);
+    }
+}
+
+impl Trace {
+    /// What the readout read at this step: s_t or u_t.
+    pub fn readout_source(&self, readout: Readout) -> &[f64] {
+        match readout {
+            Readout::Spikes => &self.s,
+            Readout::Membrane => &self.u,
+        }
     }
 }
 
@@ -156,6 +172,7 @@ impl StreamState {
 pub struct BackwardScratch {
     dz_o: Vec<f64>,
     d_j: Vec<f64>,
+    // dl/dr_t = W_o^T d_J: dl/ds_t reading spikes, dl/du_t reading the membrane
     d_s: Vec<f64>,
     d_v: Vec<f64>,
     dz_m: Vec<f64>,
@@ -202,15 +219,19 @@ pub fn backward(
         }
     }
     for k in 0..c {
-        // d_s += W_o^T d_j
+        // d_r += W_o^T d_j
         axpy(&mut sc.d_s, sc.d_j[k], &p.w_o[k * h..(k + 1) * h]);
     }
 
     // layer, element-wise
+    let membrane = layout.shape.readout == Readout::Membrane;
     for n in 0..h {
         let g = spike.derivative(tr.v[n] - tr.theta[n]);
-        let d_v = sc.d_s[n] * g;
-        let d_b = ADAPT_STRENGTH * -d_v; // d_theta = -d_s g; d_b = beta d_theta
+        // Reading u_t = (1 - s_t) v_t: d_s = -v d_u, and d_u reaches v directly where s_t = 0.
+        let (d_s, d_u) = if membrane { (-tr.v[n] * sc.d_s[n], sc.d_s[n]) } else { (sc.d_s[n], 0.0) };
+        let d_sg = d_s * g;
+        let d_v = if membrane { d_sg + (1.0 - tr.s[n]) * d_u } else { d_sg };
+        let d_b = ADAPT_STRENGTH * -d_sg; // d_theta = -d_s g; d_b = beta d_theta
         let d_rho = d_b * (prev.b[n] - prev.s[n]);
         let d_alpha = d_v * (tr.current[n] - prev.u[n]);
         sc.d_v[n] = d_v;
@@ -254,7 +275,7 @@ pub(crate) struct Deltas<'a> {
 /// grad += scale x every weight gradient of one step (outer products of the deltas with the
 /// step's inputs).
 pub(crate) fn add_outer_products(layout: &Layout, tr: &Trace, prev: &Prev, d: &Deltas, scale: f64, grad: &mut [f64]) {
-    let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+    let Shape { inputs: ni, hidden: h, outputs: c, readout } = layout.shape;
     // outer-product gradients, scaled
     let g = |t: Tensor| layout.range(t);
     let (r_in, r_rec, r_bi, r_m, r_cm, r_a, r_ca) =
@@ -278,7 +299,7 @@ pub(crate) fn add_outer_products(layout: &Layout, tr: &Trace, prev: &Prev, d: &D
     }
     for k in 0..c {
         let dj = scale * d.d_j[k];
-        axpy(&mut grad[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.s);
+        axpy(&mut grad[r_o.start + k * h..r_o.start + (k + 1) * h], dj, tr.readout_source(readout));
         grad[r_co.start + k] += dj;
         let dz = scale * d.dz_o[k];
         let row = r_ot.start + 2 * c * k;

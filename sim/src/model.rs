@@ -13,7 +13,34 @@ pub const THRESHOLD_BASE: f64 = 0.1;
 /// Adaptation strength beta: theta = b0 + beta * b.
 pub const ADAPT_STRENGTH: f64 = 1.8;
 
-/// Network sizes: I input channels, H hidden LTC neurons, C outputs.
+/// What the liquid readout integrates: J_t = W_o r_t + c_o, with r_t the hidden layer's
+/// spikes or its membrane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Readout {
+    /// r_t = s_t, the spikes (algorithm.md section 2; W_o s is additions only).
+    Spikes,
+    /// r_t = u_t, the membrane after reset, as the authors' add-task model reads it (a
+    /// graded value: the loss reaches W_in, W_rec and W_m without the spike's surrogate).
+    Membrane,
+}
+
+impl Readout {
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Readout::Spikes => "spikes",
+            Readout::Membrane => "membrane",
+        }
+    }
+
+    /// The readout of this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Readout::Spikes, Readout::Membrane].into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// The network: I input channels, H hidden LTC neurons, C outputs, and what the readout reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Shape {
     /// Input channels I.
@@ -22,6 +49,8 @@ pub struct Shape {
     pub hidden: usize,
     /// Readout units C.
     pub outputs: usize,
+    /// The readout's source (sizes and layout do not depend on it).
+    pub readout: Readout,
 }
 
 /// An impossible network size.
@@ -38,14 +67,24 @@ impl Shape {
     /// Largest size of any dimension accepted (keeps the flat layout well inside memory).
     pub const MAX_DIM: usize = 4096;
 
-    /// A checked shape.
+    /// A checked shape, reading the spikes ([`Readout::Spikes`]).
     pub fn new(inputs: usize, hidden: usize, outputs: usize) -> Result<Self, ShapeError> {
         let ok = |n: usize| (1..=Self::MAX_DIM).contains(&n);
         if ok(inputs) && ok(hidden) && ok(outputs) {
-            Ok(Self { inputs, hidden, outputs })
+            Ok(Self { inputs, hidden, outputs, readout: Readout::Spikes })
         } else {
             Err(ShapeError { inputs, hidden, outputs, max: Self::MAX_DIM })
         }
+    }
+
+    /// The same sizes with readout `readout`.
+    pub fn with_readout(self, readout: Readout) -> Self {
+        Self { readout, ..self }
+    }
+
+    /// The same network reading the membrane ([`Readout::Membrane`]).
+    pub fn membrane(self) -> Self {
+        self.with_readout(Readout::Membrane)
     }
 }
 
@@ -66,7 +105,7 @@ pub enum Tensor {
     WA,
     /// c_a, H: adaptation-retention bias.
     CA,
-    /// W_o, C x H: readout weights (multiply binary spikes).
+    /// W_o, C x H: readout weights (over the spikes or the membrane, [`Readout`]).
     WO,
     /// c_o, C: readout bias.
     CO,

@@ -1,7 +1,7 @@
 //! Sequence tasks. The add task (Hochreiter & Schmidhuber 1997, as used by the FPTT paper) is
 //! generated, seeded; real datasets come with their own loaders.
 
-use crate::model::InitOptions;
+use crate::model::{InitOptions, Readout, Shape, ShapeError};
 use crate::rng::SplitMix64;
 use serde::Serialize;
 
@@ -59,6 +59,14 @@ impl AddTask {
     /// Gain on the marker channel's input weights at initialisation: the two marked steps must
     /// stand out from the value channel's steady drive.
     pub const MARKER_INIT_GAIN: f64 = 5.0;
+    /// The readout the add task reads by default: the membrane, as the authors' add-task model
+    /// (a graded sum is hard to hold in a spike count; see the README's results).
+    pub const READOUT: Readout = Readout::Membrane;
+
+    /// The add task's network with H hidden neurons, reading `readout`.
+    pub fn shape(hidden: usize, readout: Readout) -> Result<Shape, ShapeError> {
+        Shape::new(Self::INPUTS, hidden, Self::OUTPUTS).map(|s| s.with_readout(readout))
+    }
 
     /// The project's initialisation for this task (see [`InitOptions`]).
     pub fn init_options() -> InitOptions {

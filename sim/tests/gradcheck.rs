@@ -1,12 +1,14 @@
 //! The hand-derived one-step backward pass against central finite differences (f64), for every
-//! parameter tensor, with the spike replaced by a smooth stand-in so the forward pass is
-//! differentiable.
+//! parameter tensor and both readouts (spikes, membrane), with the spike replaced by a smooth
+//! stand-in so the forward pass is differentiable.
 
 use fptt_sim::bptt::{backward_sequence, forward_sequence, BpttScratch};
 use fptt_sim::float::{backward, forward, BackwardScratch, StreamState, Trace};
 use fptt_sim::fptt::{FpttConfig, FpttState};
 use fptt_sim::loss::{step_loss, Target};
-use fptt_sim::model::{init_params, Layout, Shape, Tensor};
+use fptt_sim::model::{init_params, Layout, Readout, Shape, Tensor};
+
+const READOUTS: [Readout; 2] = [Readout::Spikes, Readout::Membrane];
 use fptt_sim::rng::SplitMix64;
 use fptt_sim::surrogate::SpikeFn;
 
@@ -91,8 +93,8 @@ fn check(shape: Shape, seed: u64, target: Target, w: f64) {
 
 #[test]
 fn regression_gradient_matches_finite_differences() {
-    for seed in 0..4 {
-        let shape = Shape::new(3, 6, 2).unwrap();
+    for (seed, readout) in (0..4).flat_map(|s| READOUTS.map(|r| (s, r))) {
+        let shape = Shape::new(3, 6, 2).unwrap().with_readout(readout);
         let y = [0.7, -0.3];
         check(shape, seed, Target::Value(&y), 0.8);
     }
@@ -100,8 +102,8 @@ fn regression_gradient_matches_finite_differences() {
 
 #[test]
 fn classification_gradient_matches_finite_differences() {
-    for seed in 10..14 {
-        let shape = Shape::new(4, 5, 3).unwrap();
+    for (seed, readout) in (10..14).flat_map(|s| READOUTS.map(|r| (s, r))) {
+        let shape = Shape::new(4, 5, 3).unwrap().with_readout(readout);
         check(shape, seed, Target::Class(seed as usize % 3), 0.5);
     }
 }
@@ -182,16 +184,21 @@ fn check_bptt(shape: Shape, seed: u64, steps: usize, classes: bool) {
 
 #[test]
 fn bptt_gradient_over_a_sequence_matches_finite_differences() {
-    for seed in 0..3 {
-        check_bptt(Shape::new(3, 6, 2).unwrap(), seed, 9, false);
-        check_bptt(Shape::new(4, 5, 3).unwrap(), seed + 20, 8, true);
+    for (seed, readout) in (0..3).flat_map(|s| READOUTS.map(|r| (s, r))) {
+        check_bptt(Shape::new(3, 6, 2).unwrap().with_readout(readout), seed, 9, false);
+        check_bptt(Shape::new(4, 5, 3).unwrap().with_readout(readout), seed + 20, 8, true);
     }
 }
 
 #[test]
 fn bptt_of_one_step_is_the_fptt_step_gradient() {
     // with T = 1 there is no time to go back through: both passes must agree exactly in value
-    let shape = Shape::new(3, 6, 2).unwrap();
+    for readout in READOUTS {
+        bptt_of_one_step_matches(Shape::new(3, 6, 2).unwrap().with_readout(readout));
+    }
+}
+
+fn bptt_of_one_step_matches(shape: Shape) {
     let layout = Layout::new(shape);
     let params = init_params(shape, 4);
     let init = StreamState::initial(shape);

@@ -12,7 +12,7 @@
 use super::fmt::Fmt;
 use super::numerics::Numerics;
 use super::tables::Tables;
-use crate::model::{Layout, Shape, Tensor, Views, ADAPT_STRENGTH, THRESHOLD_BASE};
+use crate::model::{Layout, Readout, Shape, Tensor, Views, ADAPT_STRENGTH, THRESHOLD_BASE};
 
 /// The state one stream carries from step to step, as codes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +137,7 @@ pub struct FixedScratch {
     pub dz_o: Vec<i32>,
     /// dJ/dJ_t (the readout current), C.
     pub d_j: Vec<i32>,
-    /// dJ/ds_t, H.
+    /// dJ/dr_t = W_o^T d_J, H: dJ/ds_t reading spikes, dJ/du_t reading the membrane.
     pub d_s: Vec<i32>,
     /// dJ/dv_t, H.
     pub d_v: Vec<i32>,
@@ -168,7 +168,7 @@ impl Kernel {
     /// One forward step of one stream from state `st` and input codes `x`; `w` holds the
     /// weight operands (flat layout).
     pub fn forward(&self, layout: &Layout, w: &[i32], st: &FixedState, x: &[i32], tr: &mut FixedTrace) {
-        let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+        let Shape { inputs: ni, hidden: h, outputs: c, readout } = layout.shape;
         assert_eq!(x.len(), ni, "input width");
         let p = Views::new(layout, w);
         let (n, f) = (&self.n, self.f);
@@ -220,9 +220,15 @@ impl Kernel {
             tr.s[k] = s;
             tr.u[k] = if s != 0 { 0 } else { v as i32 };
         }
-        // readout
+        // readout: J = W_o s + c_o (additions), or W_o u + c_o (products at weight + state bits)
         for k in 0..c {
-            tr.j[k] = state.from_scaled(dot(&p.w_o[k * h..(k + 1) * h], &tr.s) + p.c_o[k] as i64, f.w) as i32;
+            let w_o = &p.w_o[k * h..(k + 1) * h];
+            tr.j[k] = match readout {
+                Readout::Spikes => state.from_scaled(dot(w_o, &tr.s) + p.c_o[k] as i64, f.w),
+                Readout::Membrane => {
+                    state.from_scaled(dot(w_o, &tr.u) + up(p.c_o[k] as i64, f.w, f.w + f.s), f.w + f.s)
+                }
+            } as i32;
         }
         for k in 0..c {
             let w = &p.w_ot[2 * c * k..2 * c * (k + 1)];
@@ -274,15 +280,26 @@ impl Kernel {
         }
     }
 
-    /// The element-wise backward step of one neuron: (d_v, dz_m, dz_a) from d_s and the
-    /// neuron's forward values (the accelerator's `BackwardNeuron` pipeline computes exactly this).
+    /// The element-wise backward step of one neuron: (d_v, dz_m, dz_a) from the readout's
+    /// delta d_s and the neuron's forward values (the accelerator's `BackwardNeuron` pipeline
+    /// computes exactly this).
+    ///
+    /// Reading spikes, d_s is dJ/ds_t: d_v = d_s g, d_b = -beta d_v. Reading the membrane
+    /// u_t = (1 - s_t) v_t, d_s is dJ/du_t, whose spike part is -v_t d_u: with
+    /// r = round(round(v d_u) g), d_v = (s_t ? 0 : d_u) - r and d_b = beta r.
     pub fn backward_neuron(&self, x: &BackwardNeuronIn) -> (i32, i32, i32) {
         let (n, f) = (&self.n, self.f);
         let (state, gate, delta) = (n.state, n.gate, n.delta);
         let dg = f.d + f.g;
         let g = self.tables.surrogate(state.sat(x.v as i64 - x.theta as i64));
-        let d_v = delta.from_scaled(x.d_s as i64 * g, dg);
-        let d_b = delta.from_scaled(-(self.beta * d_v), f.gain + f.d);
+        let (d_v, d_b) = if x.membrane {
+            let d_u = x.d_s as i64;
+            let r = delta.from_scaled(delta.from_scaled(x.v as i64 * d_u, f.s + f.d) * g, dg);
+            (delta.sat(if x.s != 0 { 0 } else { d_u } - r), delta.from_scaled(self.beta * r, f.gain + f.d))
+        } else {
+            let d_v = delta.from_scaled(x.d_s as i64 * g, dg);
+            (d_v, delta.from_scaled(-(self.beta * d_v), f.gain + f.d))
+        };
         // b - s and 1 - alpha are multiplier operands: gate format, saturated (a no-op for the
         // b >= 0 and alpha in [0, 1] the forward step produces)
         let b_minus_s = gate.sat(x.b_prev as i64 - if x.s_prev != 0 { self.one_gate } else { 0 });
@@ -307,7 +324,7 @@ impl Kernel {
         sc: &mut FixedScratch,
         gsum: &mut [i64],
     ) {
-        let Shape { inputs: ni, hidden: h, outputs: c } = layout.shape;
+        let Shape { inputs: ni, hidden: h, outputs: c, readout } = layout.shape;
         let p = Views::new(layout, w);
         let (n, f) = (&self.n, self.f);
         let delta = n.delta;
@@ -353,6 +370,8 @@ impl Kernel {
                 u_prev: prev.u[k],
                 alpha: tr.alpha[k],
                 rho: tr.rho[k],
+                s: tr.s[k],
+                membrane: readout == Readout::Membrane,
             });
             sc.d_v[k] = d_v;
             sc.dz_m[k] = dz_m;
@@ -407,7 +426,10 @@ impl Kernel {
         }
         for k in 0..c {
             let dj = sc.d_j[k];
-            outer(&mut gsum[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.s, 0);
+            match readout {
+                Readout::Spikes => outer(&mut gsum[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.s, 0),
+                Readout::Membrane => outer(&mut gsum[r_o.start + k * h..r_o.start + (k + 1) * h], dj, &tr.u, f.s),
+            }
             bias(&mut gsum[r_co.start + k], dj);
             let dz = sc.dz_o[k];
             let row = r_ot.start + 2 * c * k;
@@ -426,7 +448,7 @@ pub fn reals(fmt: Fmt, v: &[i32]) -> Vec<f64> {
 /// The inputs of [`Kernel::backward_neuron`] for one neuron.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BackwardNeuronIn {
-    /// dJ/ds (delta format).
+    /// The readout's delta (delta format): dJ/ds_t, or dJ/du_t with `membrane`.
     pub d_s: i32,
     /// v_t (state).
     pub v: i32,
@@ -444,4 +466,8 @@ pub struct BackwardNeuronIn {
     pub alpha: i32,
     /// rho_t (gate).
     pub rho: i32,
+    /// s_t (0 or 1; used with `membrane`).
+    pub s: i32,
+    /// The readout reads the membrane ([`Readout::Membrane`]).
+    pub membrane: bool,
 }
