@@ -38,14 +38,15 @@ use std::collections::BTreeMap;
 // rdl, rda first, so the answer is latched into outw one edge later than READ_LATENCY).
 const _: () = assert!(READ_LATENCY == 2, "two wait states before RdWd and SbOutD");
 
-/// Bytes of a CONFIG body: I, H, C, B, ten update constants, R, the 448 table words.
-pub const CONFIG_BODY: usize = 4 + 4 * crate::forward::uconst::COUNT + 1 + 4 * TABLE_WORDS;
+/// Bytes of a CONFIG body: I, H, C, B, ten update constants, R, the readout, the 448 table
+/// words.
+pub const CONFIG_BODY: usize = 4 + 4 * crate::forward::uconst::COUNT + 2 + 4 * TABLE_WORDS;
 /// Words of the unit's configuration table.
 pub const TABLE_WORDS: usize = crate::forward::cfg::FIELDS * crate::forward::phase::ENTRIES;
 /// Bytes of the INFO reply's payload the engine holds in its ROM (at most 32).
 pub const INFO_ROM_BITS: usize = 5;
 
-const _: () = assert!(CONFIG_BODY == 1837 && TABLE_WORDS == 448, "literals in Engine::update");
+const _: () = assert!(CONFIG_BODY == 1838 && TABLE_WORDS == 448, "literals in Engine::update");
 const _: () = assert!(MAX_BODY == 4096 && ADDR_BITS == 13 && FRAME_TX_INDEX_BITS == 13, "literal sizes");
 const _: () = assert!(WEIGHT_ADDR_BITS == 12 && BANK_ADDR_BITS == 10 && LANE_BITS == 5, "literal widths");
 const _: () = assert!(crate::forward::uconst::COUNT == 10 && crate::forward::uconst::LR == 8, "literal registers");
@@ -102,6 +103,7 @@ enum State {
     Status3,
     Status4,
     Status5,
+    Status6,
     Start,
     Busy,
     // LOAD
@@ -124,6 +126,7 @@ enum State {
     CfConst,
     CfConstW,
     CfR,
+    CfRo,
     CfMul,
     CfTable,
     CfTableW,
@@ -322,11 +325,13 @@ pub struct Engine {
     cfg_c: DFF<Bits<8>>,
     cfg_b: DFF<Bits<8>>,
     cfg_r: DFF<Bits<8>>,
+    cfg_ro: DFF<Bits<8>>,
     t_i: DFF<Bits<8>>,
     t_h: DFF<Bits<8>>,
     t_c: DFF<Bits<8>>,
     t_b: DFF<Bits<8>>,
     t_r: DFF<Bits<8>>,
+    t_ro: DFF<Bits<8>>,
 
     // command state
     k: DFF<Bits<ADDR_BITS>>,
@@ -471,11 +476,13 @@ impl Engine {
             cfg_c: Default::default(),
             cfg_b: Default::default(),
             cfg_r: Default::default(),
+            cfg_ro: Default::default(),
             t_i: Default::default(),
             t_h: Default::default(),
             t_c: Default::default(),
             t_b: Default::default(),
             t_r: Default::default(),
+            t_ro: Default::default(),
             k: Default::default(),
             n: Default::default(),
             array: Default::default(),
@@ -563,11 +570,13 @@ impl Logic for Engine {
             cfg_c,
             cfg_b,
             cfg_r,
+            cfg_ro,
             t_i,
             t_h,
             t_c,
             t_b,
             t_r,
+            t_ro,
             k,
             n,
             array,
@@ -800,7 +809,7 @@ impl Logic for Engine {
                     }
                 } else if self.ccmd.q.val() == 5 {
                     // CONFIG
-                    if self.clen.q.val() != 1837 {
+                    if self.clen.q.val() != 1838 {
                         self.ecode.d.next = 6.into();
                     } else {
                         self.nb.d.next = 4.into();
@@ -1019,6 +1028,14 @@ impl Logic for Engine {
                     | (bit_cast::<32, 8>(self.cfg_b.q.val()) << 24);
                 self.nb.d.next = 4.into();
                 self.bi.d.next = 0.into();
+                self.ret.d.next = State::Status6;
+                self.state.d.next = State::Put;
+            }
+            State::Status6 => {
+                // the readout: 0 spikes, 1 membrane
+                self.outw.d.next = bit_cast::<32, 8>(self.cfg_ro.q.val());
+                self.nb.d.next = 1.into();
+                self.bi.d.next = 0.into();
                 self.ret.d.next = State::Done;
                 self.state.d.next = State::Put;
             }
@@ -1215,6 +1232,18 @@ impl Logic for Engine {
                 if self.word.q.val().get_bits::<8>(0) == 0 {
                     self.bad.d.next = true;
                 }
+                self.nb.d.next = 1.into();
+                self.bi.d.next = 0.into();
+                self.word.d.next = 0.into();
+                self.ret.d.next = State::CfRo;
+                self.state.d.next = State::FetchRead;
+            }
+            State::CfRo => {
+                // the readout: 0 spikes, 1 membrane (the table says what the unit does)
+                self.t_ro.d.next = self.word.q.val().get_bits::<8>(0);
+                if self.word.q.val() > 1 {
+                    self.bad.d.next = true;
+                }
                 self.acc.d.next = 0.into();
                 self.b.d.next = 0.into();
                 self.state.d.next = State::CfMul;
@@ -1266,7 +1295,7 @@ impl Logic for Engine {
             }
             State::CfRConst => {
                 if self.k.q.val() == 10 {
-                    self.p.d.next = 45.into();
+                    self.p.d.next = 46.into();
                     self.k.d.next = 0.into();
                     self.state.d.next = State::CfRTable;
                 } else {
@@ -1310,6 +1339,7 @@ impl Logic for Engine {
                 self.cfg_c.d.next = self.t_c.q.val();
                 self.cfg_b.d.next = self.t_b.q.val();
                 self.cfg_r.d.next = self.t_r.q.val();
+                self.cfg_ro.d.next = self.t_ro.q.val();
                 self.go_learn.d.next = false;
                 self.go_classify.d.next = false;
                 self.go_commit.d.next = false;

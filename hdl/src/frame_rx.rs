@@ -35,7 +35,7 @@ pub const ADDR_BITS: usize = 13;
 /// [`MAX_ENCODED`] COBS bytes decodes to at most one byte fewer, CRC included.
 pub const MAX_PAYLOAD: usize = MAX_ENCODED - 1 - CRC_BYTES;
 const _: () = assert!(MAX_PAYLOAD + CRC_BYTES < 1 << ADDR_BITS, "decoded byte counts fit ADDR_BITS");
-const _: () = assert!(MAX_ENCODED == 4118 && VERSION == 3, "literals in FrameRx::update");
+const _: () = assert!(MAX_ENCODED == 4118 && VERSION == 4, "literals in FrameRx::update");
 const _: () = assert!(HEADER_BYTES + MAX_BODY + CRC_BYTES == 4101, "literal longest frame in FrameRx::update");
 const _: () = assert!(HEADER_BYTES + CRC_BYTES == 5, "literal shortest frame in FrameRx::update");
 
@@ -266,7 +266,7 @@ impl Logic for FrameRx {
             self.wr_addr_r.d.next = self.count.q.val() - 2;
             self.wr_data_r.d.next = self.hold0.q.val();
             if self.count.q.val() == 2 {
-                self.version_ok.d.next = self.hold0.q.val() == 3;
+                self.version_ok.d.next = self.hold0.q.val() == 4;
             }
         }
         self.crc16.en.next = self.emit.val();

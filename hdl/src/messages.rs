@@ -6,7 +6,7 @@
 
 use crate::forward::{cfg, config_writes, phase, uconst, Banking};
 use crate::protocol::{Command, ErrorCode, Frame, ERROR_REPLY, MAX_BODY, REPLY_BIT};
-use fptt_sim::model::Shape;
+use fptt_sim::model::{Readout, Shape};
 
 /// The parameter-state arrays of LOAD and READ.
 pub mod array {
@@ -68,8 +68,21 @@ pub fn fits(code: i32, bits: u32) -> bool {
 
 /// Words of CONFIG's configuration table: [`cfg::FIELDS`] x [`phase::ENTRIES`], field-major.
 pub const TABLE_WORDS: usize = cfg::FIELDS * phase::ENTRIES;
-/// Bytes of CONFIG's body: I, H, C, B, the constants, R, the table.
-pub const CONFIG_BODY: usize = 4 + 4 * uconst::COUNT + 1 + 4 * TABLE_WORDS;
+/// Bytes of CONFIG's body: I, H, C, B, the constants, R, the readout, the table.
+pub const CONFIG_BODY: usize = 4 + 4 * uconst::COUNT + 2 + 4 * TABLE_WORDS;
+
+/// The readout's code in CONFIG and STATUS: 0 spikes, 1 membrane.
+pub fn readout_code(r: Readout) -> u8 {
+    match r {
+        Readout::Spikes => 0,
+        Readout::Membrane => 1,
+    }
+}
+
+/// The readout of a CONFIG or STATUS code (None: not a readout).
+pub fn readout_of(code: u8) -> Option<Readout> {
+    [Readout::Spikes, Readout::Membrane].into_iter().find(|&r| readout_code(r) == code)
+}
 /// Bytes of READ's body.
 pub const READ_BODY: usize = 6;
 /// Bytes of LOAD's body before its words.
@@ -126,6 +139,8 @@ pub struct RunConfig {
     pub consts: [i32; uconst::COUNT],
     /// R: vector-bank rows per lane ([`Banking::rows_per_lane`]).
     pub rows: u8,
+    /// What the readout reads ([`readout_code`]); the table's sources say the same to the unit.
+    pub readout: u8,
     /// The unit's configuration table, [`TABLE_WORDS`] words: word k is
     /// `config_writes(shape, lanes)[k].1` (field k / 32 of phase k % 32).
     pub table: Vec<i32>,
@@ -143,6 +158,7 @@ impl RunConfig {
             streams: dim(streams),
             consts,
             rows: dim(Banking::new(shape, lanes).rows_per_lane()),
+            readout: readout_code(shape.readout),
             table: config_table_words(shape, lanes),
         }
     }
@@ -198,6 +214,8 @@ pub struct StatusInfo {
     pub steps: u32,
     /// The configuration: I, H, C, B (zeros before the first CONFIG).
     pub config: [u8; 4],
+    /// The configured readout ([`readout_code`]; 0 before the first CONFIG).
+    pub readout: u8,
 }
 
 /// A request.
@@ -344,7 +362,7 @@ impl Request {
             Request::Config(c) => {
                 b.extend([c.inputs, c.hidden, c.outputs, c.streams]);
                 put_words(&mut b, &c.consts);
-                b.push(c.rows);
+                b.extend([c.rows, c.readout]);
                 put_words(&mut b, &c.table);
             }
             Request::StepBatch { outputs, steps } => {
@@ -406,7 +424,7 @@ impl Request {
                 }
                 let dims = b.take::<4>()?;
                 let consts = b.words(uconst::COUNT)?.try_into().expect("COUNT words");
-                let rows = b.u8()?;
+                let (rows, readout) = (b.u8()?, b.u8()?);
                 Request::Config(RunConfig {
                     inputs: dims[0],
                     hidden: dims[1],
@@ -414,6 +432,7 @@ impl Request {
                     streams: dims[3],
                     consts,
                     rows,
+                    readout,
                     table: b.words(TABLE_WORDS)?,
                 })
             }
@@ -479,6 +498,7 @@ impl Request {
                     && (1..=info.max_streams).contains(&c.streams)
                     && c.rows != 0
                     && c.rows as usize * c.streams as usize <= info.vector_words as usize
+                    && readout_of(c.readout).is_some()
                     && c.consts.iter().all(|&v| fits(v, code_bits::CONST))
                     && (0..=1).contains(&c.consts[uconst::ADAMAX])
                     && c.table.len() == TABLE_WORDS
@@ -538,6 +558,7 @@ impl Reply {
                 b.push(s.last_error);
                 b.extend(s.steps.to_le_bytes());
                 b.extend(s.config);
+                b.push(s.readout);
             }
             Reply::ResetState | Reply::Config | Reply::CommitAverage | Reply::Error(..) => {}
         }
@@ -602,6 +623,7 @@ impl Reply {
                 last_error: b.u8()?,
                 steps: b.u32()?,
                 config: b.take::<4>()?,
+                readout: b.u8()?,
             }),
         };
         b.end()?;

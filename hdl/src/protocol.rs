@@ -20,7 +20,7 @@
 use crc::{Crc, CRC_16_IBM_3740};
 
 /// Protocol version (payload byte 0).
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 /// The frame delimiter.
 pub const DELIMITER: u8 = 0x00;
 /// Header bytes: version, seq, command.
@@ -249,8 +249,9 @@ pub const BODIES: [(Command, &str, &str); 8] = [
         Command::Config,
         "I u8, H u8, C u8, B u8, update constants i32 x 10 (1/B, a, 1 - beta_f, beta_f, beta_f / a, \
          beta1, 1 - beta1, beta2, lr, Adamax 1 / SGD 0: the unit's registers, codes of NUMERICS.md), \
-         rows u8 (R = ceil(max(I, H, C) / lanes), vector rows per lane), configuration table i32 x 448 \
-         (word k = field k / 32 of phase k % 32: the unit's table, computed by the host)",
+         rows u8 (R = ceil(max(I, H, C) / lanes), vector rows per lane), readout u8 (0 spikes, 1 membrane), \
+         configuration table i32 x 448 (word k = field k / 32 of phase k % 32: the unit's table, computed \
+         by the host)",
         "-",
     ),
     (
@@ -265,7 +266,7 @@ pub const BODIES: [(Command, &str, &str); 8] = [
         Command::Status,
         "-",
         "frames ok u32, frames refused u32, last error u8, steps run u32, configured I, H, C, B u8 x 4 \
-         (zeros before CONFIG)",
+         and readout u8 (zeros before CONFIG)",
     ),
 ];
 
@@ -288,9 +289,10 @@ pub const CHECKS: [(Command, &str); 8] = [
     (Command::ResetState, "a non-empty body: BadLength; then before any CONFIG: OutOfRange"),
     (
         Command::Config,
-        "a body length other than 1837 (4 + 40 + 1 + 448 x 4): BadLength; then OutOfRange if I, H or C \
-         is not in 1..=max, B not in 1..=max B, R = 0 or R x B > vector words, a constant does not fit \
-         18 bits, the Adamax constant is not 0 or 1, or a table word does not fit 27 bits",
+        "a body length other than 1838 (4 + 40 + 2 + 448 x 4): BadLength; then OutOfRange if I, H or C \
+         is not in 1..=max, B not in 1..=max B, R = 0 or R x B > vector words, the readout is not 0 or 1, \
+         a constant does not fit 18 bits, the Adamax constant is not 0 or 1, or a table word does not fit \
+         27 bits",
     ),
     (
         Command::StepBatch,
@@ -342,4 +344,4 @@ const _: () = assert!(
     crate::forward::cfg::FIELDS * crate::forward::phase::ENTRIES == 448,
     "CONFIG's body carries a table of 448 words"
 );
-const _: () = assert!(crate::messages::CONFIG_BODY == 1837, "CHECKS quotes CONFIG's body length");
+const _: () = assert!(crate::messages::CONFIG_BODY == 1838, "CHECKS quotes CONFIG's body length");

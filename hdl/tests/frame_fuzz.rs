@@ -354,7 +354,7 @@ fn arb_request() -> impl Strategy<Value = (Request, (usize, usize, usize))> {
                 Request::Read { array, lane, first, count }
             }),
             1 => Just(Request::ResetState),
-            1 => (any::<[u8; 5]>(), any::<[i32; 10]>(), words(TABLE_WORDS)).prop_map(|(d, consts, table)| {
+            1 => (any::<[u8; 6]>(), any::<[i32; 10]>(), words(TABLE_WORDS)).prop_map(|(d, consts, table)| {
                 Request::Config(RunConfig {
                     inputs: d[0],
                     hidden: d[1],
@@ -362,6 +362,7 @@ fn arb_request() -> impl Strategy<Value = (Request, (usize, usize, usize))> {
                     streams: d[3],
                     consts,
                     rows: d[4],
+                    readout: d[5],
                     table,
                 })
             }),
@@ -391,8 +392,8 @@ fn arb_reply() -> impl Strategy<Value = (Command, Reply)> {
         },
     );
     let status =
-        any::<(u32, u32, u8, u32, [u8; 4])>().prop_map(|(frames_ok, frames_refused, last_error, steps, config)| {
-            StatusInfo { frames_ok, frames_refused, last_error, steps, config }
+        any::<(u32, u32, u8, u32, [u8; 4], u8)>().prop_map(|(frames_ok, frames_refused, last_error, steps, config, readout)| {
+            StatusInfo { frames_ok, frames_refused, last_error, steps, config, readout }
         });
     let max_words = MAX_BODY / 4;
     prop_oneof![

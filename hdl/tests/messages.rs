@@ -44,6 +44,7 @@ fn requests(rng: &mut Rng, (i, c, b): (usize, usize, usize)) -> Vec<Request> {
             streams: b as u8,
             consts: words(rng, 10).try_into().unwrap(),
             rows: 3,
+            readout: 1,
             table: words(rng, TABLE_WORDS),
         }),
         Request::StepBatch { outputs: true, steps: vec![step(rng, true, false), step(rng, false, true)] },
@@ -91,6 +92,7 @@ fn every_request_and_reply_round_trips() {
                 last_error: 3,
                 steps: 1 << 30,
                 config: [2, 64, 1, 16],
+                readout: 1,
             }),
         ),
         (Command::Status, Reply::Error(ErrorCode::BadCrc, 17)),
@@ -144,7 +146,7 @@ fn bad_bodies_are_refused() {
 
 fn info() -> DeviceInfo {
     DeviceInfo {
-        version: 3,
+        version: 4,
         max_inputs: 64,
         max_hidden: 64,
         max_outputs: 64,
@@ -203,6 +205,8 @@ fn the_value_checks_refuse_every_code_out_of_range() {
     assert_eq!(bad(&|c| c.rows = 0), oor);
     assert_eq!(bad(&|c| (c.rows, c.streams) = (17, 61)), oor);
     assert_eq!(bad(&|c| (c.rows, c.streams) = (16, 64)), Ok(()));
+    assert_eq!(bad(&|c| c.readout = 1), Ok(()));
+    assert_eq!(bad(&|c| c.readout = 2), oor);
     assert_eq!(bad(&|c| c.consts[uconst::A] = 1 << 17), oor);
     assert_eq!(bad(&|c| c.consts[uconst::ADAMAX] = 2), oor);
     assert_eq!(bad(&|c| c.consts[uconst::ADAMAX] = 0), Ok(()));

@@ -7,7 +7,7 @@ use crate::cli::{FpttArgs, TargetArg};
 use crate::connect::{connect, DeviceArgs};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use fptt_hdl::messages::{DeviceInfo, Reply, Request, StatusInfo};
+use fptt_hdl::messages::{readout_of, DeviceInfo, Reply, Request, StatusInfo};
 use fptt_sim::model::Shape;
 use fptt_sim::tasks::{AddTask, ADD_TASK_CHANCE_MSE};
 use fptt_sim::train::{eval_set, evaluate, TrainPlan};
@@ -25,7 +25,8 @@ pub fn status(board: &mut Board) -> Result<StatusInfo> {
 /// The network the device is configured for, if any.
 pub fn configured(s: &StatusInfo) -> Option<(Shape, usize)> {
     let [i, h, c, b] = s.config.map(usize::from);
-    Shape::new(i, h, c).ok().filter(|_| b > 0).map(|shape| (shape, b))
+    let readout = readout_of(s.readout)?;
+    Shape::new(i, h, c).ok().filter(|_| b > 0).map(|shape| (shape.with_readout(readout), b))
 }
 
 /// Arguments of `fptt info`.
@@ -70,6 +71,8 @@ pub struct InfoReport {
     pub steps: u32,
     /// The configured (I, H, C, B), zeros before CONFIG.
     pub config: [u8; 4],
+    /// The configured readout ("spikes" or "membrane"; none before CONFIG).
+    pub readout: Option<&'static str>,
 }
 
 /// Runs `fptt info`.
@@ -92,6 +95,7 @@ pub fn info(args: &InfoArgs) -> Result<InfoReport> {
         last_error: s.last_error,
         steps: s.steps,
         config: s.config,
+        readout: configured(&s).map(|(shape, _)| shape.readout.name()),
     })
 }
 
@@ -106,7 +110,7 @@ pub fn print_info(r: &InfoReport) {
     println!("  formats: {}", f.join(", "));
     match r.config {
         [0, ..] => println!("  not configured"),
-        [i, h, c, b] => println!("  configured: I={i}, H={h}, C={c}, B={b}"),
+        [i, h, c, b] => println!("  configured: I={i}, H={h}, C={c}, B={b}, readout {}", r.readout.unwrap_or("?")),
     }
     println!(
         "  frames ok {}, refused {} (last error {}), steps run {}",

@@ -10,7 +10,7 @@ use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Numerics};
 use fptt_sim::fptt::{FpttConfig, Optimizer};
 use fptt_sim::learner::{FloatLearner, Learner};
-use fptt_sim::model::Shape;
+use fptt_sim::model::{Readout, Shape};
 use fptt_sim::tasks::TargetForm;
 use fptt_sim::train::StepWeight;
 
@@ -76,6 +76,24 @@ pub fn verilator_dir(shape: Shape, lanes: usize, streams: usize) -> std::path::P
     std::env::temp_dir()
         .join("fptt-verilator")
         .join(format!("i{}-h{}-c{}-l{lanes}-b{b}", shape.inputs, shape.hidden, shape.outputs))
+}
+
+/// What the readout reads, on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadoutArg {
+    /// The spikes: J = W_o s + c_o (algorithm.md section 2).
+    Spikes,
+    /// The membrane after reset: J = W_o u + c_o (the authors' add-task model).
+    Membrane,
+}
+
+impl From<ReadoutArg> for Readout {
+    fn from(r: ReadoutArg) -> Self {
+        match r {
+            ReadoutArg::Spikes => Readout::Spikes,
+            ReadoutArg::Membrane => Readout::Membrane,
+        }
+    }
 }
 
 /// The optimiser, on the command line.

@@ -6,7 +6,9 @@
 //! lost) gets its cached reply and runs nothing again (PROTOCOL.md's sequence rules).
 
 use fptt_hdl::forward::{update_consts_of, Banking, BANK_ADDR_BITS, LANE_BITS, WEIGHT_ADDR_BITS};
-use fptt_hdl::messages::{config_table_words, DeviceInfo, Reply, Request, RunConfig, StatusInfo, StepIn};
+use fptt_hdl::messages::{
+    config_table_words, readout_code, readout_of, DeviceInfo, Reply, Request, RunConfig, StatusInfo, StepIn,
+};
 use fptt_hdl::protocol::{encode, next_seq, Command, Decoder, ErrorCode, Frame, WINDOW};
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{FixedLearner, Numerics};
@@ -171,7 +173,8 @@ impl Device {
                     let s = r.learner.shape();
                     [s.inputs, s.hidden, s.outputs, r.learner.batch()].map(|d| d as u8)
                 });
-                Reply::Status(StatusInfo { config, ..self.status })
+                let readout = self.run.as_ref().map_or(0, |r| readout_code(r.learner.shape().readout));
+                Reply::Status(StatusInfo { config, readout, ..self.status })
             }
             Request::Config(c) => {
                 self.configure(&c)?;
@@ -250,12 +253,13 @@ impl Device {
     }
 
     /// CONFIG (after the protocol's checks): the golden model's own checks (R and the table
-    /// are those of the shape on this unit's lanes, the weights fit the banks), then a fresh
+    /// are those of the shape and readout on this unit's lanes, the weights fit the banks), then a fresh
     /// learner (fresh stream state) on the parameter words the bank image holds, read through
     /// the new shape's banking.
     fn configure(&mut self, c: &RunConfig) -> Result<(), ErrorCode> {
         let (i, h, o, b) = (c.inputs as usize, c.hidden as usize, c.outputs as usize, c.streams as usize);
-        let shape = Shape::new(i, h, o).map_err(|_| ErrorCode::OutOfRange)?;
+        let readout = readout_of(c.readout).ok_or(ErrorCode::OutOfRange)?;
+        let shape = Shape::new(i, h, o).map_err(|_| ErrorCode::OutOfRange)?.with_readout(readout);
         let banking = Banking::new(shape, self.lanes);
         if c.rows as usize != banking.rows_per_lane()
             || banking.weight_words() > BANK_WORDS

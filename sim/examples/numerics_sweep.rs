@@ -1,14 +1,15 @@
 //! Trains the add task with the golden model under variations of the number formats and prints
 //! a Markdown table of held-out MSE: the evidence behind the formats in NUMERICS.md.
 //!
-//! cargo run --release -p fptt-sim --example numerics_sweep -- [T] [sequences] [B] [lr] [rows]
+//! cargo run --release -p fptt-sim --example numerics_sweep -- [T] [sequences] [B] [lr] [rows] [base]
 //! (defaults: 200 16384 64 0.05, the `fptt train` defaults; each row takes ~1.5 min; `rows`: run
-//! only the rows whose name contains it)
+//! only the rows whose name contains it; `base`: `now` (today's defaults, the default) or
+//! `earlier`; `READOUT=spikes` for the spikes readout instead of the add task's membrane)
 
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::fptt::FpttConfig;
 use fptt_sim::learner::FloatLearner;
-use fptt_sim::model::init_params_with;
+use fptt_sim::model::{init_params_with, Readout};
 use fptt_sim::tasks::{AddTask, TargetForm};
 use fptt_sim::train::{train_add, LrSchedule, StepWeight, TrainPlan};
 
@@ -18,16 +19,20 @@ fn main() {
     let (seq_len, sequences, batch, lr) =
         (arg(0, 200.0) as usize, arg(1, 16384.0) as usize, arg(2, 64.0) as usize, arg(3, 0.05));
     let now = Numerics::DEFAULT;
-    // the rows vary the earlier defaults (the README's table)
-    let d = Numerics::EARLIER;
     let wide = Numerics::WIDE;
+    // `base` picks the rows: "earlier" varies the defaults before gradients and lambda traded
+    // range for fraction (the spikes readout's table in the README), anything else today's
+    let base = args.get(5).map(String::as_str).unwrap_or("now");
+    let d = if base == "earlier" { Numerics::EARLIER } else { now };
     let variants: Vec<(&str, Numerics)> = vec![
         ("defaults (NUMERICS.md)", now),
-        ("earlier defaults: gradients Q0.17, lambda Q-1.18", d),
+        ("earlier defaults: gradients Q0.17, lambda Q-1.18", Numerics::EARLIER),
         ("all wide: operand 27, state 24, delta/grad/lambda 24 bits", wide),
         ("weight operand 27 bits (the whole stored W)", Numerics { operand_bits: 27, ..d }),
         ("all wide but the state (Q5.12)", Numerics { state: d.state, ..wide }),
+        ("all wide but the operand (18 bits)", Numerics { operand_bits: d.operand_bits, ..wide }),
         ("state 24 bits (Q5.18)", Numerics { state: Fmt::new(24, 18), ..d }),
+        ("gate 24 bits (Q1.22)", Numerics { gate: Fmt::new(24, 22), ..d }),
         (
             "deltas, gradients, lambda 24 bits",
             Numerics { delta: Fmt::new(24, 20), grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },
@@ -55,7 +60,11 @@ fn main() {
     ];
     let only = args.get(4).cloned().unwrap_or_default();
     let variants: Vec<_> = variants.into_iter().filter(|(name, _)| name.contains(only.as_str())).collect();
-    let shape = AddTask::shape(64, AddTask::READOUT).unwrap();
+    let readout = match std::env::var("READOUT").as_deref() {
+        Ok("spikes") => Readout::Spikes,
+        _ => AddTask::READOUT,
+    };
+    let shape = AddTask::shape(64, readout).unwrap();
     let task = AddTask { seq_len, target: TargetForm::Running };
     let plan = TrainPlan {
         sequences,
@@ -68,7 +77,10 @@ fn main() {
     };
     let cfg = FpttConfig { lr, ..FpttConfig::default() };
     let init = init_params_with(shape, 1, &AddTask::init_options());
-    println!("add task T = {seq_len}, H = 64, B = {batch}, {sequences} sequences, Adamax lr {lr} cosine, seed 1\n");
+    println!(
+        "add task T = {seq_len}, H = 64 ({} readout), B = {batch}, {sequences} sequences, Adamax lr {lr} cosine, seed 1\n",
+        readout.name()
+    );
     let mut float = FloatLearner::with_params(shape, batch, init.clone(), cfg);
     let r = train_add(&mut float, &task, &plan, &mut |_| {});
     println!("| formats | eval MSE |\n|---|---|\n| float (f64) | {:.4} |", r.eval_mse);
