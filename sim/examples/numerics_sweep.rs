@@ -33,6 +33,11 @@ fn main() {
         ("all wide but the operand (18 bits)", Numerics { operand_bits: d.operand_bits, ..wide }),
         ("state 24 bits (Q5.18)", Numerics { state: Fmt::new(24, 18), ..d }),
         ("gate 24 bits (Q1.22)", Numerics { gate: Fmt::new(24, 22), ..d }),
+        ("gate 20 bits (Q1.18)", Numerics { gate: Fmt::new(20, 18), ..d }),
+        ("gate 18 bits Q0.17", Numerics { gate: Fmt::new(18, 17), ..d }),
+        ("only gradients 24 bits (Q1.22)", Numerics { grad: Fmt::new(24, 22), ..d }),
+        ("only lambda 24 bits (Q1.22)", Numerics { lambda: Fmt::new(24, 22), ..d }),
+        ("only deltas 24 bits (Q3.20)", Numerics { delta: Fmt::new(24, 20), ..d }),
         (
             "deltas, gradients, lambda 24 bits",
             Numerics { delta: Fmt::new(24, 20), grad: Fmt::new(24, 22), lambda: Fmt::new(24, 22), ..d },

@@ -183,8 +183,8 @@ impl Numerics {
         let bin = "1 bit (spike: an add)".to_string();
         vec![
             ["W_in x".into(), n(wop), n(self.input), n(self.state)],
-            ["W_rec s, W_o s".into(), n(wop), bin.clone(), n(self.state)],
-            ["W_m [I; u], W_ot [J; o]".into(), n(wop), n(self.state), n(self.state)],
+            ["W_rec s, W_o s (spikes readout)".into(), n(wop), bin.clone(), n(self.state)],
+            ["W_m [I; u], W_ot [J; o], W_o u (membrane readout)".into(), n(wop), n(self.state), n(self.state)],
             ["W_a [I; b]".into(), n(wop), format!("{} / {}", n(self.state), n(self.gate)), n(self.state)],
             [
                 "table interpolation (y1 - y0) f".into(),
@@ -202,7 +202,12 @@ impl Numerics {
             ["w_t (o - y)".into(), n(self.gain), n(self.state), n(self.delta)],
             ["softmax: e_k x reciprocal(sum e)".into(), n(self.gate), "17 bits (table)".into(), n(self.gate)],
             ["w_t (p - onehot)".into(), n(self.gain), n(self.gate), n(self.delta)],
-            ["delta x state (e.g. dv (I - u))".into(), n(self.delta), n(self.state), n(self.delta)],
+            [
+                "delta x state (e.g. dv (I - u); v d_u, membrane readout)".into(),
+                n(self.delta),
+                n(self.state),
+                n(self.delta),
+            ],
             ["delta x gate (e.g. dv alpha, dz alpha(1-alpha))".into(), n(self.delta), n(self.gate), n(self.delta)],
             ["W^T delta (transposed products)".into(), n(wop), n(self.delta), n(self.delta)],
             [
