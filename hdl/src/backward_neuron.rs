@@ -1,10 +1,13 @@
 //! `BackwardNeuron`: the element-wise backward step of one neuron per cycle, fully pipelined,
-//! bit-exact with the golden model's `Kernel::backward_neuron`:
+//! bit-exact with the golden model's `Kernel::backward_neuron`, for either readout (`membrane`,
+//! per neuron: the phase table's flag):
 //!
 //! ```text
 //! g      = surrogate(sat_s(v - theta))
-//! d_v    = round(d_s g / 2^16)
-//! d_b    = round(-beta d_v / 2^11)
+//! spikes (d_s = dJ/ds_t):        r = round(d_s g / 2^16)                 d_v = r
+//!                                d_b = round(-beta d_v / 2^11)
+//! membrane (d_s = dJ/du_t = d_u): r = round(round(v d_u / 2^12) g / 2^16)
+//!                                d_v = sat((s ? 0 : d_u) - r)             d_b = round(beta r / 2^11)
 //! d_rho  = round(d_b sat_g(b_prev - s_prev) / 2^16)
 //! d_alpha = round(d_v sat_s(I - u_prev) / 2^12)
 //! dz_m   = round(d_alpha round(alpha sat_g(1 - alpha) / 2^16) / 2^16)
@@ -12,8 +15,10 @@
 //! ```
 //!
 //! (shifts for the default formats; every rounding saturates to 18 bits, and they follow from
-//! [`Numerics`]). The first brick of the on-chip backward pass: eight [`Mul18`]s, one
-//! [`SurrogateRom`], every narrowing a [`Requant`] stage. Inputs are taken on every edge;
+//! [`Numerics`]). The first brick of the on-chip backward pass: nine [`Mul18`]s (v d_u in the
+//! first stages, ready with the surrogate; a mux then picks d_s or round(v d_u) into the d_v
+//! multiplier, whose result r goes on to d_b, and one saturating stage forms d_v for d_alpha),
+//! one [`SurrogateRom`], every narrowing a [`Requant`] stage. Inputs are taken on every edge;
 //! [`BACKWARD_NEURON_LATENCY`] edges later the outputs hold that neuron's results and
 //! `out_valid` repeats `in_valid`.
 
@@ -36,7 +41,7 @@ pub const BACKWARD_NEURON_LATENCY: usize = 18;
 pub struct BackwardNeuron {
     /// Clock.
     pub clock: Signal<In, Clock>,
-    /// dJ/ds_t (delta format).
+    /// The readout's delta (delta format): dJ/ds_t, or dJ/du_t with `membrane`.
     pub d_s: Signal<In, Signed<18>>,
     /// v_t (state format).
     pub v: Signal<In, Signed<18>>,
@@ -54,6 +59,10 @@ pub struct BackwardNeuron {
     pub alpha: Signal<In, Signed<18>>,
     /// rho_t (gate format).
     pub rho: Signal<In, Signed<18>>,
+    /// s_t (used with `membrane`).
+    pub s: Signal<In, Bit>,
+    /// The readout reads the membrane: `d_s` is dJ/du_t.
+    pub membrane: Signal<In, Bit>,
     /// The inputs hold a neuron.
     pub in_valid: Signal<In, Bit>,
     /// dJ/dv_t (delta format).
@@ -78,20 +87,30 @@ pub struct BackwardNeuron {
     rq_sm: Requant<36>,
     mul_sa: Mul18,
     rq_sa: Requant<36>,
-    // d_v
+    // v d_u (membrane)
+    mul_vdu: Mul18,
+    rq_vdu: Requant<36>,
+    vdu_d: [DFF<Signed<18>>; 3],
+    // r (= d_v reading spikes)
     surrogate: SurrogateRom,
-    ds_d: [DFF<Signed<18>>; 6],
+    ds_d: [DFF<Signed<18>>; 9],
+    mem_d: [DFF<Bit>; 9],
+    s_d: [DFF<Bit>; 9],
     mul_dv: Mul18,
     rq_dv: Requant<36>,
+    // d_v
+    w19_r: Widen<18, 19>,
+    w19_du: Widen<18, 19>,
+    sat_dv: Requant<19>,
     // d_b, d_alpha
-    iu_d: [DFF<Signed<18>>; 8],
+    iu_d: [DFF<Signed<18>>; 9],
     mul_db: Mul18,
     rq_db: Requant<36>,
     mul_da: Mul18,
     rq_da: Requant<36>,
     // d_rho, dz_m
     bs_d: [DFF<Signed<18>>; 11],
-    sm_d: [DFF<Signed<18>>; 8],
+    sm_d: [DFF<Signed<18>>; 9],
     mul_drho: Mul18,
     rq_drho: Requant<36>,
     mul_dzm: Mul18,
@@ -101,8 +120,8 @@ pub struct BackwardNeuron {
     mul_dza: Mul18,
     rq_dza: Requant<36>,
     // outputs
-    dv_d: [DFF<Signed<18>>; 9],
-    dzm_d: [DFF<Signed<18>>; 3],
+    dv_d: [DFF<Signed<18>>; 8],
+    dzm_d: [DFF<Signed<18>>; 2],
     valid_d: [DFF<Bit>; BACKWARD_NEURON_LATENCY],
     // combinational
     vt: Signal<Local, Signed<19>>,
@@ -110,7 +129,10 @@ pub struct BackwardNeuron {
     bs: Signal<Local, Signed<19>>,
     oma: Signal<Local, Signed<19>>,
     omr: Signal<Local, Signed<19>>,
+    dvx: Signal<Local, Signed<19>>,
     one: Constant<Signed<19>>,
+    zero19: Constant<Signed<19>>,
+    beta: Constant<Signed<18>>,
     neg_beta: Constant<Signed<18>>,
 }
 
@@ -125,6 +147,8 @@ impl BackwardNeuron {
         assert!(n.state.bits == 18 && n.gate.bits == 18 && n.delta.bits == 18 && n.gain.bits == 18, "18-bit formats");
         let f = Kernel::new(n).f;
         assert!(f.d == n.delta.frac && f.g == n.gate.frac, "delta and gate fractions");
+        let beta = n.gain.quantize(ADAPT_STRENGTH);
+        assert!(beta < 1 << 17, "beta and -beta are 18-bit operands");
         Self {
             clock: Signal::default(),
             d_s: Signal::default(),
@@ -136,6 +160,8 @@ impl BackwardNeuron {
             u_prev: Signal::default(),
             alpha: Signal::default(),
             rho: Signal::default(),
+            s: Signal::default(),
+            membrane: Signal::default(),
             in_valid: Signal::default(),
             d_v: Signal::default(),
             dz_m: Signal::default(),
@@ -153,10 +179,18 @@ impl BackwardNeuron {
             rq_sm: Requant::new(f.g),
             mul_sa: Mul18::default(),
             rq_sa: Requant::new(f.g),
+            mul_vdu: Mul18::default(),
+            rq_vdu: Requant::new(f.s),
+            vdu_d: Default::default(),
             surrogate: SurrogateRom::with(n),
             ds_d: Default::default(),
+            mem_d: Default::default(),
+            s_d: Default::default(),
             mul_dv: Mul18::default(),
             rq_dv: Requant::new(f.g),
+            w19_r: Widen::default(),
+            w19_du: Widen::default(),
+            sat_dv: Requant::new(0),
             iu_d: Default::default(),
             mul_db: Mul18::default(),
             rq_db: Requant::new(f.gain),
@@ -179,8 +213,11 @@ impl BackwardNeuron {
             bs: Signal::default(),
             oma: Signal::default(),
             omr: Signal::default(),
+            dvx: Signal::default(),
             one: Constant::new(to_signed(n.gate.one())),
-            neg_beta: Constant::new(to_signed(-n.gain.quantize(ADAPT_STRENGTH))),
+            zero19: Constant::new(to_signed(0)),
+            beta: Constant::new(to_signed(beta)),
+            neg_beta: Constant::new(to_signed(-beta)),
         }
     }
 }
@@ -204,9 +241,12 @@ impl Logic for BackwardNeuron {
         self.rq_sm.clock.next = self.clock.val();
         self.mul_sa.clock.next = self.clock.val();
         self.rq_sa.clock.next = self.clock.val();
+        self.mul_vdu.clock.next = self.clock.val();
+        self.rq_vdu.clock.next = self.clock.val();
         self.surrogate.clock.next = self.clock.val();
         self.mul_dv.clock.next = self.clock.val();
         self.rq_dv.clock.next = self.clock.val();
+        self.sat_dv.clock.next = self.clock.val();
         self.mul_db.clock.next = self.clock.val();
         self.rq_db.clock.next = self.clock.val();
         self.mul_da.clock.next = self.clock.val();
@@ -217,10 +257,13 @@ impl Logic for BackwardNeuron {
         self.rq_dzm.clock.next = self.clock.val();
         self.mul_dza.clock.next = self.clock.val();
         self.rq_dza.clock.next = self.clock.val();
-        for i in 0..6 {
-            self.ds_d[i].clock.next = self.clock.val();
+        for i in 0..3 {
+            self.vdu_d[i].clock.next = self.clock.val();
         }
-        for i in 0..8 {
+        for i in 0..9 {
+            self.ds_d[i].clock.next = self.clock.val();
+            self.mem_d[i].clock.next = self.clock.val();
+            self.s_d[i].clock.next = self.clock.val();
             self.iu_d[i].clock.next = self.clock.val();
             self.sm_d[i].clock.next = self.clock.val();
         }
@@ -228,10 +271,10 @@ impl Logic for BackwardNeuron {
             self.bs_d[i].clock.next = self.clock.val();
             self.sa_d[i].clock.next = self.clock.val();
         }
-        for i in 0..9 {
+        for i in 0..8 {
             self.dv_d[i].clock.next = self.clock.val();
         }
-        for i in 0..3 {
+        for i in 0..2 {
             self.dzm_d[i].clock.next = self.clock.val();
         }
         for i in 0..BACKWARD_NEURON_LATENCY {
@@ -272,42 +315,77 @@ impl Logic for BackwardNeuron {
         self.mul_sa.b.next = self.sat_omr.y.val();
         self.rq_sa.acc.next = self.mul_sa.p.val();
 
-        // g at A_6; d_v = d_s g at A_9.
-        self.surrogate.x.next = self.sat_vt.y.val();
-        self.ds_d[0].d.next = self.d_s.val();
-        for i in 1..6 {
-            self.ds_d[i].d.next = self.ds_d[i - 1].q.val();
+        // round(v d_u) at A_3, delayed to A_6 (membrane).
+        self.mul_vdu.a.next = self.v.val();
+        self.mul_vdu.b.next = self.d_s.val();
+        self.rq_vdu.acc.next = self.mul_vdu.p.val();
+        self.vdu_d[0].d.next = self.rq_vdu.y.val();
+        for i in 1..3 {
+            self.vdu_d[i].d.next = self.vdu_d[i - 1].q.val();
         }
-        self.mul_dv.a.next = self.ds_d[5].q.val();
+        // d_s (d_u), s and the readout flag ride along: ds_d[k], s_d[k], mem_d[k] at A_(k+1).
+        self.ds_d[0].d.next = self.d_s.val();
+        self.s_d[0].d.next = self.s.val();
+        self.mem_d[0].d.next = self.membrane.val();
+        for i in 1..9 {
+            self.ds_d[i].d.next = self.ds_d[i - 1].q.val();
+            self.s_d[i].d.next = self.s_d[i - 1].q.val();
+            self.mem_d[i].d.next = self.mem_d[i - 1].q.val();
+        }
+
+        // g at A_6; r = d_s g (spikes) or round(v d_u) g (membrane) at A_9.
+        self.surrogate.x.next = self.sat_vt.y.val();
+        if self.mem_d[5].q.val() {
+            self.mul_dv.a.next = self.vdu_d[2].q.val();
+        } else {
+            self.mul_dv.a.next = self.ds_d[5].q.val();
+        }
         self.mul_dv.b.next = self.surrogate.g.val();
         self.rq_dv.acc.next = self.mul_dv.p.val();
 
-        // d_b = -beta d_v, d_alpha = d_v (I - u) at A_12.
+        // d_v at A_10: r (spikes), or sat((s ? 0 : d_u) - r) (membrane).
+        self.w19_r.x.next = self.rq_dv.y.val();
+        self.w19_du.x.next = self.ds_d[8].q.val();
+        if !self.mem_d[8].q.val() {
+            self.dvx.next = self.w19_r.y.val();
+        } else if self.s_d[8].q.val() {
+            self.dvx.next = self.zero19.val() - self.w19_r.y.val();
+        } else {
+            self.dvx.next = self.w19_du.y.val() - self.w19_r.y.val();
+        }
+        self.sat_dv.acc.next = self.dvx.val();
+
+        // d_b = -beta r (spikes: r = d_v) or beta r (membrane) at A_12; d_alpha = d_v (I - u)
+        // at A_13.
         self.iu_d[0].d.next = self.sat_iu.y.val();
-        for i in 1..8 {
+        for i in 1..9 {
             self.iu_d[i].d.next = self.iu_d[i - 1].q.val();
         }
         self.mul_db.a.next = self.rq_dv.y.val();
-        self.mul_db.b.next = self.neg_beta.val();
+        if self.mem_d[8].q.val() {
+            self.mul_db.b.next = self.beta.val();
+        } else {
+            self.mul_db.b.next = self.neg_beta.val();
+        }
         self.rq_db.acc.next = self.mul_db.p.val();
-        self.mul_da.a.next = self.rq_dv.y.val();
-        self.mul_da.b.next = self.iu_d[7].q.val();
+        self.mul_da.a.next = self.sat_dv.y.val();
+        self.mul_da.b.next = self.iu_d[8].q.val();
         self.rq_da.acc.next = self.mul_da.p.val();
 
-        // d_rho = d_b (b - s), dz_m = d_alpha slope_m at A_15.
+        // d_rho = d_b (b - s) at A_15, dz_m = d_alpha slope_m at A_16.
         self.bs_d[0].d.next = self.sat_bs.y.val();
         for i in 1..11 {
             self.bs_d[i].d.next = self.bs_d[i - 1].q.val();
         }
         self.sm_d[0].d.next = self.rq_sm.y.val();
-        for i in 1..8 {
+        for i in 1..9 {
             self.sm_d[i].d.next = self.sm_d[i - 1].q.val();
         }
         self.mul_drho.a.next = self.rq_db.y.val();
         self.mul_drho.b.next = self.bs_d[10].q.val();
         self.rq_drho.acc.next = self.mul_drho.p.val();
         self.mul_dzm.a.next = self.rq_da.y.val();
-        self.mul_dzm.b.next = self.sm_d[7].q.val();
+        self.mul_dzm.b.next = self.sm_d[8].q.val();
         self.rq_dzm.acc.next = self.mul_dzm.p.val();
 
         // dz_a = d_rho slope_a at A_18.
@@ -320,20 +398,18 @@ impl Logic for BackwardNeuron {
         self.rq_dza.acc.next = self.mul_dza.p.val();
 
         // Outputs at A_18.
-        self.dv_d[0].d.next = self.rq_dv.y.val();
-        for i in 1..9 {
+        self.dv_d[0].d.next = self.sat_dv.y.val();
+        for i in 1..8 {
             self.dv_d[i].d.next = self.dv_d[i - 1].q.val();
         }
         self.dzm_d[0].d.next = self.rq_dzm.y.val();
-        for i in 1..3 {
-            self.dzm_d[i].d.next = self.dzm_d[i - 1].q.val();
-        }
+        self.dzm_d[1].d.next = self.dzm_d[0].q.val();
         self.valid_d[0].d.next = self.in_valid.val();
         for i in 1..BACKWARD_NEURON_LATENCY {
             self.valid_d[i].d.next = self.valid_d[i - 1].q.val();
         }
-        self.d_v.next = self.dv_d[8].q.val();
-        self.dz_m.next = self.dzm_d[2].q.val();
+        self.d_v.next = self.dv_d[7].q.val();
+        self.dz_m.next = self.dzm_d[1].q.val();
         self.dz_a.next = self.rq_dza.y.val();
         self.out_valid.next = self.valid_d[17].q.val();
     }

@@ -29,16 +29,21 @@
 //! | 1 z_m | H | W_m [I; u], c_m 2^12 | alpha = sigma (MAC shift 12, sigmoid) |
 //! | 2 z_a | H | W_a [I (shifted up 4); b], c_a 2^16 | rho = sigma (MAC shift 16, sigmoid) |
 //! | 3 N | H | - | b, s, u, v, theta by the `NeuronUpdate` pipeline |
-//! | 4 J | C | W_o (s 2^12), c_o 2^12 | J (MAC, shift 12) |
+//! | 4 J | C | W_o (s 2^12), or W_o u reading the membrane; c_o 2^12 | J (MAC, shift 12) |
 //! | 5 z_o | C | W_ot [J; o], c_ot 2^12 | alpha^o = sigma (MAC shift 12, sigmoid) |
 //! | 6 P | C | - | o = o + alpha^o (J - o), the `v` path of the same pipeline |
 //! | 17 SM | C per stream | - | with `classify`: d_o = w_t (softmax(o) - onehot(y)) by the `SoftmaxError` unit |
 //! | 7 OE | C | - | d_o = w_t (o - y) (or the softmax's), dz_o by the `OutputError` pipeline |
 //! | 8 dJ | C columns | W_ot[:, :C]^T dz_o (shifted up 4), d_o alpha^o | d_J (lane sum, shift 16) |
-//! | 9 ds | H columns | W_o^T d_J | d_s (lane sum, shift 12) |
-//! | 10 BN | H | - | d_v, dz_m, dz_a by the `BackwardNeuron` pipeline |
+//! | 9 ds | H columns | W_o^T d_J | d_s (lane sum, shift 12): dJ/ds_t, or dJ/du_t reading the membrane |
+//! | 10 BN | H | - | d_v, dz_m, dz_a by the `BackwardNeuron` pipeline (its `membrane` from the phase's flag) |
 //! | 11 dI | H columns | W_m[:, :H]^T dz_m, W_a[:, :H]^T dz_a (up 4), d_v alpha | d_I (lane sum, shift 16) |
 //! | 12-16 U | every word of W_in W_rec b_I, W_m c_m, W_a c_a, W_o c_o, W_ot c_ot | delta x activation, per stream | the word's FPTT update |
+//!
+//! **The readout** (`Shape::readout`) is the table's: reading the membrane, phase 4's and
+//! phase 15's segment-1 source is u_t (the U bank after phase 3; products, where spikes are
+//! additions) instead of s_t, and phase 10's membrane flag is set, so one unit runs either
+//! readout as the host configures it ([`config_writes`]).
 //!
 //! With `commit`, `start` runs only the walk of phases 12-16, and each word's W (and its
 //! multiplier operand) takes its W-bar: the commit of the average. With `reset`, `start`
@@ -79,7 +84,7 @@ use crate::softmax_error::{softmax_cycles, SoftmaxError};
 use crate::word::to_signed;
 use fptt_sim::fixed::model::Kernel;
 use fptt_sim::fixed::Numerics;
-use fptt_sim::model::{Layout, Shape, Tensor};
+use fptt_sim::model::{Layout, Readout, Shape, Tensor};
 use rust_hdl::prelude::*;
 
 /// Weight bank address bits (4096 weight operands per lane: 4 EBR blocks).
@@ -99,6 +104,8 @@ pub const LANE_BITS: usize = 5;
 pub const SRC_BITS: usize = 5;
 /// Phase number bits.
 pub const PHASE_BITS: usize = 5;
+/// Bits of a phase's flags ([`cfg::FLAGS`]).
+pub const FLAG_BITS: usize = 9;
 /// The phases (see the table in the module docs).
 pub mod phase {
     /// Last forward phase (the readout update).
@@ -379,6 +386,7 @@ struct Phase {
     tr: bool,
     diag: bool,
     srcd: u64,
+    membrane: bool,
 }
 
 /// The phase table for `shape` on `bank` (indexed by phase number; entries 12.. unused).
@@ -387,6 +395,9 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; phase::ENTRIES]
     let off = |t| bank.base(t) as u64;
     let lanes = bank.lanes as u64;
     let (ni, h, c) = (shape.inputs as u64, shape.hidden as u64, shape.outputs as u64);
+    // the readout's activation: s_t (additions) or u_t (products)
+    let membrane = shape.readout == Readout::Membrane;
+    let readout = if membrane { src::U } else { src::SPIKE };
     let dot = |rows: u64, n1: u64, n2: u64| Phase {
         last_row: rows.div_ceil(lanes) - 1,
         last1: n1 - 1,
@@ -437,7 +448,7 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; phase::ENTRIES]
     };
     p[3] = elem(h);
     p[4] = Phase {
-        src1: src::SPIKE,
+        src1: readout,
         base1: off(Tensor::WO),
         stride1: h,
         bbase: off(Tensor::CO),
@@ -477,7 +488,7 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; phase::ENTRIES]
         ..tr(c, cl)
     };
     p[9] = Phase { src1: src::D_J, base1: off(Tensor::WO), stride1: h, sel: 0, ..tr(h, cl) };
-    p[10] = elem(h);
+    p[10] = Phase { membrane, ..elem(h) };
     // The update pass: every weight word's gradient over the streams (the row's delta times
     // the column's activation, as the forward dot products walk them), then its update.
     let upd = |rows: u64, n1: u64, n2: u64| Phase { bact: 1, ..dot(rows, n1, n2) };
@@ -511,7 +522,7 @@ fn phases(shape: Shape, bank: &Banking, n: &Numerics) -> [Phase; phase::ENTRIES]
         bbase: off(Tensor::CA),
         ..upd(h, h, h)
     };
-    p[15] = Phase { src1: src::SPIKE, base1: off(Tensor::WO), stride1: h, bbase: off(Tensor::CO), ..upd(c, h, 0) };
+    p[15] = Phase { src1: readout, base1: off(Tensor::WO), stride1: h, bbase: off(Tensor::CO), ..upd(c, h, 0) };
     p[16] = Phase {
         src1: src::J,
         base1: off(Tensor::WOt),
@@ -629,7 +640,8 @@ pub mod cfg {
     pub const BBASE: usize = 9;
     /// The code of 1.0 for spikes and biases.
     pub const BACT: usize = 10;
-    /// Flags: up1, has2, sigmoid, element-wise, rounding select (2 bits), transposed, diagonal.
+    /// Flags (9 bits): up1, has2, sigmoid, element-wise, rounding select (2 bits), transposed,
+    /// diagonal, membrane (bit 8: the readout reads the membrane; phase 10's entry).
     pub const FLAGS: usize = 11;
     /// Rows per lane of the vector banks (every phase's entry).
     pub const ROWS: usize = 12;
@@ -667,8 +679,10 @@ pub fn config_table(shape: Shape, lanes: usize, n: &Numerics) -> [[i64; phase::E
             | (q.elem as u64) << 3
             | q.sel << 4
             | (q.tr as u64) << 6
-            | (q.diag as u64) << 7) as i64
+            | (q.diag as u64) << 7
+            | (q.membrane as u64) << 8) as i64
     });
+    assert!(t[cfg::FLAGS].iter().all(|&v| v < 1 << FLAG_BITS), "the flags fit the FLAGS field");
     t[cfg::ROWS] = [bank.rows_per_lane as i64; phase::ENTRIES];
     t[cfg::SRCD] = field(&|q| q.srcd as i64);
     t
@@ -825,7 +839,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     cfg_stride2: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
     cfg_bbase: RAM<Bits<WEIGHT_ADDR_BITS>, PHASE_BITS>,
     cfg_bact: RAM<Signed<18>, PHASE_BITS>,
-    cfg_flags: RAM<Bits<8>, PHASE_BITS>,
+    cfg_flags: RAM<Bits<FLAG_BITS>, PHASE_BITS>,
     cfg_rows: RAM<Bits<BANK_ADDR_BITS>, PHASE_BITS>,
     // sequencer state
     phase: DFF<Bits<PHASE_BITS>>,
@@ -901,6 +915,7 @@ pub struct ForwardStep<const B: usize, const L: usize> {
     t_res: Signal<Local, Signed<18>>,
     tr: Signal<Local, Bit>,
     diag: Signal<Local, Bit>,
+    membrane: Signal<Local, Bit>,
     t_tm: Signal<Local, Bits<2>>,
     res_jr_v: Signal<Local, Bits<BANK_ADDR_BITS>>,
     zero48: Constant<Signed<48>>,
@@ -1065,6 +1080,7 @@ impl<const B: usize, const L: usize> ForwardStep<B, L> {
             t_res: Signal::default(),
             tr: Signal::default(),
             diag: Signal::default(),
+            membrane: Signal::default(),
             t_tm: Signal::default(),
             res_jr_v: Signal::default(),
             zero48: Constant::new(to_signed(0)),
@@ -1258,7 +1274,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         self.cfg_stride2.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
         self.cfg_bbase.write_data.next = self.host_bits.val().get_bits::<WEIGHT_ADDR_BITS>(0);
         self.cfg_bact.write_data.next = self.host18.val();
-        self.cfg_flags.write_data.next = self.host_bits.val().get_bits::<8>(0);
+        self.cfg_flags.write_data.next = self.host_bits.val().get_bits::<FLAG_BITS>(0);
         self.cfg_rows.write_data.next = self.host_bits.val().get_bits::<BANK_ADDR_BITS>(0);
         self.cfg_last_row.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 0);
         self.cfg_last1.write_enable.next = self.cfg_we.val() & (self.host_addr.val().get_bits::<4>(5) == 1);
@@ -1320,6 +1336,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         // (literal phase::SOFTMAX)
         self.smx.next = self.phase.q.val() == 17;
         self.diag.next = self.cfg_flags.read_data.val().get_bit(7);
+        self.membrane.next = self.cfg_flags.read_data.val().get_bit(8);
 
         // Term generator (stage 0): this cycle's term (row r, segment, column j, stream b).
         // Widths are matched before adding (an add wraps at its operands' width in rust-hdl).
@@ -1501,6 +1518,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
         if self.t_src.val() == 0 {
             self.t_kind.next = 0.into();
         } else if (self.t_src.val() == 2)
+            | (self.t_src.val() == 3)
             | (self.t_src.val() == 17)
             | (self.t_src.val() == 5)
             | (self.t_src.val() == 19)
@@ -1644,6 +1662,7 @@ impl<const B: usize, const L: usize> Logic for ForwardStep<B, L> {
             self.lane[l].gvalid.next = self.v2.q.val() & self.upd.val();
             self.lane[l].commit.next = self.committing.q.val();
             self.lane[l].classify.next = self.classifying.q.val();
+            self.lane[l].membrane.next = self.membrane.val();
             self.lane[l].clear.next = self.clearing.q.val();
             self.lane[l].clear_addr.next = self.clr.q.val();
             self.lane[l].inv_batch.next = self.uc[0].q.val();

@@ -23,6 +23,8 @@
 //! The neuron update (phase 3) copies the u, b, s it reads into the `_prev` banks as it reads
 //! them (from the read's register, at the read address two edges late) and writes v and theta
 //! beside the new state; the readout update (phase 6) copies o the same way.
+//! The backward neuron (phase 10) takes this lane's d_s, forward values and s_t from the
+//! registered reads, and `membrane`, the phase's flag (the readout reads u_t: d_s is dJ/du_t).
 //!
 //! The update pass (phases 12..=16): for each weight word, the B streams' terms (this lane's
 //! delta of the word's row, read at `daddr`, times the broadcast activation of its column)
@@ -123,6 +125,9 @@ pub struct ForwardLane<const B: usize> {
     /// A classification step: the output error takes d_o from its bank (the softmax's,
     /// written in phase 17 like a transposed product's result) instead of w_t (o - y).
     pub classify: Signal<In, Bit>,
+    /// The readout reads the membrane (the phase's flag): the backward neuron's `d_s` is
+    /// dJ/du_t.
+    pub membrane: Signal<In, Bit>,
     /// Reset the state (u, s, o = 0, b = b0) at `clear_addr` of every vector bank.
     pub clear: Signal<In, Bit>,
     /// The vector bank address a reset writes.
@@ -300,6 +305,7 @@ impl<const B: usize> ForwardLane<B> {
             gvalid: Signal::default(),
             commit: Signal::default(),
             classify: Signal::default(),
+            membrane: Signal::default(),
             clear: Signal::default(),
             clear_addr: Signal::default(),
             adamax: Signal::default(),
@@ -889,6 +895,8 @@ impl<const B: usize> Logic for ForwardLane<B> {
         self.backward.u_prev.next = self.u_prev_r.q.val();
         self.backward.alpha.next = self.alpha_r.q.val();
         self.backward.rho.next = self.rho_r.q.val();
+        self.backward.s.next = self.s_r.q.val();
+        self.backward.membrane.next = self.membrane.val();
         if self.phase.val() == 7 {
             self.n_valid.next = self.output_error.out_valid.val();
         } else if self.phase.val() == 10 {

@@ -1,23 +1,24 @@
 //! `BackwardNeuron` against the golden element-wise backward step (`Kernel::backward_neuron`,
 //! which `Kernel::backward` runs for every neuron), in rust-hdl's simulator and in Icarus
-//! Verilog, on the same vectors:
-//! - random full-range codes of every input (extremes and short codes mixed in);
-//! - the forward values of every neuron of `Kernel::forward` on random networks and states,
-//!   with random error signals d_s.
+//! Verilog, on the same vectors, for both readouts (spikes: d_s is dJ/ds_t; membrane: dJ/du_t),
+//! the mode changing from vector to vector:
+//! - random full-range codes of every input (extremes and short codes mixed in), each mode;
+//! - the forward values of every neuron of `Kernel::forward` on random networks (reading the
+//!   spikes or the membrane) and states, with random error signals d_s.
 
 use fptt_hdl::backward_neuron::{BackwardNeuron, BACKWARD_NEURON_LATENCY};
 use fptt_hdl::verify::{iverilog_available, pipeline_rows, run_icarus, run_rust_hdl, verilog_of, Port, Rng};
 use fptt_hdl::word::{to_i64, to_signed};
 use fptt_sim::fixed::model::{BackwardNeuronIn, FixedState, FixedTrace, Kernel};
 use fptt_sim::fixed::Numerics;
-use fptt_sim::model::{Layout, Shape};
+use fptt_sim::model::{Layout, Readout, Shape};
 
-/// Random full-range vectors.
-const RANDOM: usize = 40_000;
+/// Random full-range vectors (half of them in each mode).
+const RANDOM: usize = 60_000;
 /// Random networks whose forward step supplies vectors.
 const NETWORKS: usize = 60;
 
-/// Input order: d_s, v, theta, b_prev, s_prev, current, u_prev, alpha, rho.
+/// Input order: d_s, v, theta, b_prev, s_prev, current, u_prev, alpha, rho, s, membrane.
 fn input(x: &[i64]) -> BackwardNeuronIn {
     let c = |i: usize| x[i] as i32;
     BackwardNeuronIn {
@@ -30,20 +31,22 @@ fn input(x: &[i64]) -> BackwardNeuronIn {
         u_prev: c(6),
         alpha: c(7),
         rho: c(8),
-        s: 0,
-        membrane: false,
+        s: c(9),
+        membrane: x[10] != 0,
     }
 }
 
-/// Vectors (9 inputs) and their expected [d_v, dz_m, dz_a].
+/// Vectors (11 inputs) and their expected [d_v, dz_m, dz_a].
 fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 3]>) {
     let n = Numerics::DEFAULT;
     let kernel = Kernel::new(n);
     let mut rng = Rng::new(11);
     let mut ins = vec![];
     for k in 0..RANDOM {
-        let mut x: Vec<i64> = (0..9).map(|_| rng.code(18)).collect();
+        let mut x: Vec<i64> = (0..11).map(|_| rng.code(18)).collect();
         x[4] = (rng.next_u64() & 1) as i64;
+        x[9] = (rng.next_u64() & 1) as i64;
+        x[10] = (k / 2 % 2) as i64;
         if k % 2 == 0 {
             // realistic gates in [0, 1], adaptation >= 0, v near theta (surrogate non-zero)
             x[7] = rng.range(0, n.gate.one());
@@ -54,7 +57,8 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 3]>) {
         ins.push(x);
     }
     for net in 0..NETWORKS {
-        let shape = Shape::new(rng.range(1, 8) as usize, rng.range(1, 32) as usize, 1).unwrap();
+        let readout = [Readout::Spikes, Readout::Membrane][net % 2];
+        let shape = Shape::new(rng.range(1, 8) as usize, rng.range(1, 32) as usize, 1).unwrap().with_readout(readout);
         let layout = Layout::new(shape);
         let scale = 1i64 << (8 + net % 10);
         let w: Vec<i32> = (0..layout.len()).map(|_| rng.code(18).clamp(-scale, scale - 1) as i32).collect();
@@ -69,7 +73,20 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 3]>) {
         kernel.forward(&layout, &w, &st, &x, &mut tr);
         for k in 0..shape.hidden {
             let d_s = rng.code(18).clamp(-(1 << (6 + net % 12)), 1 << (6 + net % 12)) as i32;
-            let v = [d_s, tr.v[k], tr.theta[k], st.b[k], st.s[k], tr.current[k], st.u[k], tr.alpha[k], tr.rho[k]];
+            let membrane = (readout == Readout::Membrane) as i32;
+            let v = [
+                d_s,
+                tr.v[k],
+                tr.theta[k],
+                st.b[k],
+                st.s[k],
+                tr.current[k],
+                st.u[k],
+                tr.alpha[k],
+                tr.rho[k],
+                tr.s[k],
+                membrane,
+            ];
             ins.push(v.iter().map(|&c| c as i64).collect());
         }
     }
@@ -83,7 +100,7 @@ fn cases() -> (Vec<Vec<i64>>, Vec<[i64; 3]>) {
     (ins, want)
 }
 
-const INPUTS: [Port; 10] = [
+const INPUTS: [Port; 12] = [
     Port::signed("d_s", 18),
     Port::signed("v", 18),
     Port::signed("theta", 18),
@@ -93,6 +110,8 @@ const INPUTS: [Port; 10] = [
     Port::signed("u_prev", 18),
     Port::signed("alpha", 18),
     Port::signed("rho", 18),
+    Port::unsigned("s", 1),
+    Port::unsigned("membrane", 1),
     Port::unsigned("in_valid", 1),
 ];
 
@@ -101,23 +120,29 @@ const OUTPUTS: [Port; 4] =
 
 fn check(what: &str, ins: &[Vec<i64>], want: &[[i64; 3]], out: &[Vec<Option<i64>>]) {
     let lag = BACKWARD_NEURON_LATENCY - 1;
-    let (mut nonzero, mut sat) = (0, 0);
+    // per mode (spikes, membrane): vectors, non-zero dz_m and dz_a, a saturated output
+    let (mut count, mut nonzero, mut sat) = ([0; 2], [0; 2], [0; 2]);
     for (i, w) in want.iter().enumerate() {
         let got = &out[i + lag];
         let expect: Vec<Option<i64>> = w.iter().map(|&c| Some(c)).chain([Some(1)]).collect();
         assert_eq!(got, &expect, "{what}: vector {i} {:?} -> [d_v, dz_m, dz_a, valid]", ins[i]);
-        nonzero += (w[1] != 0 && w[2] != 0) as usize;
-        sat += w.iter().any(|&c| c == (1 << 17) - 1 || c == -(1 << 17)) as usize;
+        let m = ins[i][10] as usize;
+        count[m] += 1;
+        nonzero[m] += (w[1] != 0 && w[2] != 0) as usize;
+        sat[m] += w.iter().any(|&c| c == (1 << 17) - 1 || c == -(1 << 17)) as usize;
     }
     for (i, row) in out.iter().enumerate().take(lag) {
         assert_eq!(row[3], Some(0), "{what}: out_valid before the first result, row {i}");
     }
-    assert!(nonzero > want.len() / 4, "non-zero dz_m and dz_a: {nonzero} of {}", want.len());
-    assert!(sat > 100, "saturations exercised: {sat}");
-    println!(
-        "backward neuron {what}: {} vectors bit-exact ({nonzero} with non-zero dz_m and dz_a, {sat} with a saturated output)",
-        want.len()
-    );
+    for (m, mode) in ["spikes", "membrane"].iter().enumerate() {
+        assert!(nonzero[m] > count[m] / 4, "{mode}: non-zero dz_m and dz_a: {} of {}", nonzero[m], count[m]);
+        assert!(sat[m] > 100, "{mode}: saturations exercised: {}", sat[m]);
+        println!(
+            "backward neuron {what}, {mode}: {} vectors bit-exact ({} with non-zero dz_m and dz_a, {} with a \
+             saturated output)",
+            count[m], nonzero[m], sat[m]
+        );
+    }
 }
 
 fn apply(u: &mut BackwardNeuron, r: &[i64]) {
@@ -130,7 +155,9 @@ fn apply(u: &mut BackwardNeuron, r: &[i64]) {
     u.u_prev.next = to_signed(r[6]);
     u.alpha.next = to_signed(r[7]);
     u.rho.next = to_signed(r[8]);
-    u.in_valid.next = r[9] != 0;
+    u.s.next = r[9] != 0;
+    u.membrane.next = r[10] != 0;
+    u.in_valid.next = r[11] != 0;
 }
 
 #[test]

@@ -16,6 +16,11 @@
 //!   halfway through, a commit of the average (`commit`, W <- W-bar, against
 //!   `FixedLearner::commit_average`), after which the steps run on the committed weights.
 //!
+//! Training sequences run both readouts (`Shape::readout`): spikes, and the membrane (the
+//! phase table's sources of phases 4 and 15 and the backward neuron's flag), on a unit built
+//! for it (its power-on table) and on one built for the spike readout that the host
+//! reconfigures (`config_writes`).
+//!
 //! A quarter and three quarters of the way through each training sequence, and halfway through
 //! each inference sequence, a reset (`reset`) puts every stream back to the initial state, as
 //! the start of a new sequence does.
@@ -330,7 +335,10 @@ fn configured(
 }
 
 /// The configurations: (I, H, C), weight scale, L, B, streams run. H below, at and above L;
-/// run-time batches below B; one run-time shape below the built one; one unit of 20 streams.
+/// run-time batches below B; one run-time shape below the built one; one unit of 20 streams;
+/// training and classification reading the membrane (`.membrane()`), one on a unit built for
+/// spikes. (No 16-lane membrane run: the readout changes nothing between lanes, H > L is
+/// covered on 4 lanes, and it would cost Verilator a minute.)
 fn sequences() -> Vec<Sequence> {
     let s = |i, h, c| Shape::new(i, h, c).unwrap();
     vec![
@@ -342,6 +350,11 @@ fn sequences() -> Vec<Sequence> {
         classifying(12, s(4, 10, 5), 1 << 12, 4, 2, 2),
         // more than 16 streams (stream and slot indices of 6 bits)
         training(13, s(2, 5, 2), 1 << 12, 2, 20, 18),
+        // reading the membrane: on a unit built for it (its power-on table), on one built for
+        // spikes and reconfigured, and classifying
+        training(14, s(3, 6, 2).membrane(), 1 << 11, 1, 1, 1),
+        configured(15, s(5, 9, 3), s(5, 9, 3).membrane(), 1 << 12, 4, 2, 2, true, false),
+        classifying(16, s(4, 10, 5).membrane(), 1 << 12, 4, 2, 2),
         sequence(1, s(3, 6, 2), 1 << 11, 1, 1, 1),
         sequence(2, s(5, 8, 3), 1 << 12, 4, 2, 2),
         sequence(3, s(2, 5, 1), 1 << 14, 8, 3, 3),
@@ -412,8 +425,9 @@ fn step_duration(shape: Shape, lanes: usize, streams: usize, learn: bool, classi
     }
 }
 
-/// Checks every step's duration and every read-back value; returns the cycles per step.
-fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
+/// Checks every step's duration and every read-back value (the simulation took `seconds`);
+/// returns the cycles per step.
+fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>], seconds: f64) -> usize {
     let want = step_duration(seq.shape, seq.lanes, seq.streams, seq.learn, seq.classify);
     for (t, &start) in seq.starts.iter().enumerate() {
         let step = &out[start..start + want + 3];
@@ -430,16 +444,18 @@ fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
     }
     assert!(seq.spikes > 0 && seq.spikes < seq.updates, "{what}: spike mix {} of {}", seq.spikes, seq.updates);
     println!(
-        "{} {what}: shape {:?} (unit built for {:?}), L = {}, B = {} ({} run): {} steps, {} read-back \
-         values ({} of every stream and step{}, {} spikes in {} neuron updates) bit-exact; \
-         {want} cycles/step",
+        "{} {what}: shape {:?} reading the {} (unit built for {:?} reading the {}), L = {}, B = {} ({} run): {} \
+         steps, {} read-back values ({} of every stream and step{}, {} spikes in {} neuron updates) bit-exact; \
+         {want} cycles/step ({seconds:.1} s)",
         match (seq.learn, seq.classify) {
             (true, true) => "classification training",
             (true, false) => "training",
             _ => "forward",
         },
         (seq.shape.inputs, seq.shape.hidden, seq.shape.outputs),
+        seq.shape.readout.name(),
         (seq.built.inputs, seq.built.hidden, seq.built.outputs),
+        seq.built.readout.name(),
         seq.lanes,
         seq.max_streams,
         seq.streams,
@@ -459,9 +475,10 @@ fn check(what: &str, seq: &Sequence, out: &[Vec<Option<i64>>]) -> usize {
 const RUST_HDL_MAX_LANES: usize = 8;
 
 /// The sequences rust-hdl's simulator runs: every one up to [`RUST_HDL_MAX_LANES`] but the
-/// multi-lane training runs of a reconfigured unit and of classification (70-90 s each there,
-/// and the CI budget is 30 minutes). rust-hdl still trains 1-, 2- and 4-lane units and
-/// classifies on one; Verilator runs all of them.
+/// multi-lane training runs of a reconfigured unit and of classification (40-90 s each there,
+/// and the CI budget is 30 minutes; the 4-lane unit reconfigured to read the membrane is one).
+/// rust-hdl still trains 1-, 2- and 4-lane units, classifies on one and trains one reading the
+/// membrane; Verilator runs all of them.
 fn rust_hdl_runs(s: &Sequence) -> bool {
     s.lanes <= RUST_HDL_MAX_LANES && !(s.learn && s.lanes > 1 && (s.classify || s.built != s.shape))
 }
@@ -469,8 +486,9 @@ fn rust_hdl_runs(s: &Sequence) -> bool {
 #[test]
 fn forward_rust_hdl_matches_golden_sequences() {
     for seq in sequences().into_iter().filter(rust_hdl_runs) {
+        let t0 = std::time::Instant::now();
         let out = on_big_stack(|| with_unit!(seq, |uut| rust_hdl_rows(uut, &seq.rows)));
-        check("rust-hdl", &seq, &out);
+        check("rust-hdl", &seq, &out, t0.elapsed().as_secs_f64());
     }
 }
 
@@ -515,10 +533,11 @@ fn forward_verilog_matches_golden_sequences_in_icarus() {
     // a 4-lane training unit, or one built for a larger shape, runs past 5 minutes there)
     let icarus = |s: &Sequence| s.lanes == 1 || (s.lanes <= ICARUS_MAX_LANES && !s.learn && s.built == s.shape);
     for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| icarus(s)) {
+        let t0 = std::time::Instant::now();
         let dut = on_big_stack(|| with_unit!(seq, |uut| verilog_of(uut)));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_icarus_{i}"));
         let out = run_icarus(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
-        check("icarus", seq, &out);
+        check("icarus", seq, &out, t0.elapsed().as_secs_f64());
     }
 }
 
@@ -542,9 +561,10 @@ fn verilator_sequences(test: &str, pick: impl Fn(&Sequence) -> bool) {
         return;
     }
     for (i, seq) in sequences().iter().enumerate().filter(|(_, s)| pick(s)) {
+        let t0 = std::time::Instant::now();
         let dut = on_big_stack(|| with_unit!(seq, |uut| verilog_of(uut)));
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("forward_verilator_{i}"));
         let out = run_verilator(&dir, &dut, &INPUTS, &OUTPUTS, &seq.rows);
-        check("verilator", seq, &out);
+        check("verilator", seq, &out, t0.elapsed().as_secs_f64());
     }
 }

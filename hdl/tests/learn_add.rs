@@ -1,7 +1,7 @@
 //! End to end: the generated Verilog of the training unit, run in Verilator and driven the way
 //! a host drives a board (`RtlLearner`: inputs, targets and step weights written, one start
 //! per step, a reset per sequence, the readout read back), learns the add task online from the
-//! project's seeded start. The golden model (`FixedLearner`) runs the same plan: after
+//! project's seeded start, reading the membrane as the add task does (`AddTask::READOUT`). The golden model (`FixedLearner`) runs the same plan: after
 //! training and the final commit of the average, every parameter word (W, W-bar, lambda, m,
 //! u) must equal the golden model's bit for bit, the held-out MSE must be the golden model's
 //! exactly (the readouts are the same codes) and far below chance. A second test trains
@@ -34,7 +34,8 @@ fn rtl_learns_the_add_task_bit_exact_with_the_golden_model() {
     if !verilator_available("rtl_learns_the_add_task_bit_exact_with_the_golden_model") {
         return;
     }
-    let shape = Shape::new(AddTask::INPUTS, HIDDEN, AddTask::OUTPUTS).unwrap();
+    // (the add task's readout: the membrane)
+    let shape = AddTask::shape(HIDDEN, AddTask::READOUT).unwrap();
     let task = AddTask { seq_len: SEQ_LEN, target: TargetForm::Running };
     let cfg = FpttConfig { optimizer: Optimizer::Adamax, lr: LR, a: 0.1, beta_f: 0.5, clip: None };
     let plan = TrainPlan {
@@ -76,9 +77,10 @@ fn rtl_learns_the_add_task_bit_exact_with_the_golden_model() {
         got.eval_mse
     );
     println!(
-        "RTL (Verilator, L = {LANES}) learned add T = {SEQ_LEN}, H = {HIDDEN}, B = {BATCH}: {} sequences, {} \
-         updates in {seconds:.1} s; held-out MSE {:.4} (chance {ADD_TASK_CHANCE_MSE:.3}), equal to the golden \
+        "RTL (Verilator, L = {LANES}) learned add T = {SEQ_LEN}, H = {HIDDEN}, B = {BATCH}, reading the {}: {} \
+         sequences, {} updates in {seconds:.1} s; held-out MSE {:.4} (chance {ADD_TASK_CHANCE_MSE:.3}), equal to the golden \
          model's; {} parameter words (W, W-bar, lambda, m, u) bit-exact, {moved} weights moved",
+        shape.readout.name(),
         got.sequences,
         got.updates,
         got.eval_mse,
