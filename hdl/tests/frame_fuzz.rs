@@ -391,10 +391,16 @@ fn arb_reply() -> impl Strategy<Value = (Command, Reply)> {
             vector_words: banks[1],
         },
     );
-    let status =
-        any::<(u32, u32, u8, u32, [u8; 4], u8)>().prop_map(|(frames_ok, frames_refused, last_error, steps, config, readout)| {
-            StatusInfo { frames_ok, frames_refused, last_error, steps, config, readout }
-        });
+    let status = any::<(u32, u32, u8, u32, [u8; 4], u8)>().prop_map(
+        |(frames_ok, frames_refused, last_error, steps, config, readout)| StatusInfo {
+            frames_ok,
+            frames_refused,
+            last_error,
+            steps,
+            config,
+            readout,
+        },
+    );
     let max_words = MAX_BODY / 4;
     prop_oneof![
         info.prop_map(|d| (Command::Info, Reply::Info(d))),

@@ -577,7 +577,16 @@ fn print_add(s: &TrainSummary) {
     println!(
         "{} task, T={}, backend {}, H={} ({} readout), B={}: {} sequences, {} updates in {:.1} s ({:.0} steps/s, \
          {:.0} sample-steps/s)",
-        s.task, s.seq_len, s.backend, s.hidden, s.readout.name(), s.batch, s.sequences, s.updates, s.train_seconds, s.steps_per_sec,
+        s.task,
+        s.seq_len,
+        s.backend,
+        s.hidden,
+        s.readout.name(),
+        s.batch,
+        s.sequences,
+        s.updates,
+        s.train_seconds,
+        s.steps_per_sec,
         s.sample_steps_per_sec
     );
     for p in &s.curve {
