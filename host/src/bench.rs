@@ -2,7 +2,7 @@
 
 use crate::board::BoardLearner;
 use crate::cli::verilator_dir;
-use crate::cli::{Backend, FpttArgs};
+use crate::cli::{Backend, FpttArgs, ReadoutArg};
 use crate::connect::{connect, DeviceArgs};
 use anyhow::{anyhow, ensure, Result};
 use clap::{Args, ValueEnum};
@@ -13,7 +13,7 @@ use fptt_hdl::verilator_driver::verilator_driver;
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::learner::{Learner, Steps};
 use fptt_sim::loss::Target;
-use fptt_sim::model::{init_params, Shape};
+use fptt_sim::model::{init_params, Readout, Shape};
 use fptt_sim::rng::SplitMix64;
 use serde::Serialize;
 use std::time::Instant;
@@ -71,6 +71,9 @@ pub struct BenchArgs {
     /// Outputs C.
     #[arg(long, default_value_t = 1)]
     pub outputs: usize,
+    /// What the readout reads [default: the membrane, as the add task].
+    #[arg(long, value_enum, default_value_t = ReadoutArg::Membrane)]
+    pub readout: ReadoutArg,
     /// Streams B.
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
@@ -110,6 +113,8 @@ pub struct BenchSummary {
     pub hidden: usize,
     /// C.
     pub outputs: usize,
+    /// What the readout reads.
+    pub readout: Readout,
     /// B.
     pub batch: usize,
     /// Steps measured.
@@ -145,6 +150,7 @@ impl BenchSummary {
             inputs: args.inputs,
             hidden: args.hidden,
             outputs: args.outputs,
+            readout: args.readout.into(),
             batch: args.batch,
             steps,
             steps_per_sec,
@@ -179,7 +185,7 @@ pub struct LinkLoad {
 pub fn run(args: &BenchArgs) -> Result<BenchSummary> {
     ensure!(args.batch >= 1, "--batch must be at least 1");
     ensure!(args.seconds > 0.0, "--seconds must be positive");
-    let shape = Shape::new(args.inputs, args.hidden, args.outputs)?;
+    let shape = Shape::new(args.inputs, args.hidden, args.outputs)?.with_readout(args.readout.into());
     let backend = match args.backend {
         BenchBackend::Float => Backend::Float,
         BenchBackend::Fixed => Backend::Fixed,
@@ -334,6 +340,7 @@ fn run_rtl(args: &BenchArgs, shape: Shape) -> Result<BenchSummary> {
         inputs: args.inputs,
         hidden: args.hidden,
         outputs: args.outputs,
+        readout: args.readout.into(),
         batch: args.batch,
         steps: args.rtl_steps as u64,
         steps_per_sec,
