@@ -53,7 +53,7 @@ impl Numerics {
         gate: Fmt::new(18, 16),
         weight: Fmt::new(27, 21),
         weight_avg: Fmt::new(27, 21),
-        lambda: Fmt::new(18, 21),
+        lambda: Fmt::new(18, 20),
         delta: Fmt::new(18, 16),
         grad: Fmt::new(18, 18),
         ratio: Fmt::new(18, 16),
