@@ -3,9 +3,9 @@
 //!
 //! cargo run --release -p fptt-sim --example numerics_sweep -- [T] [sequences] [B] [lr] [rows] [base]
 //! (defaults: 200 16384 64 0.05, the `fptt train` defaults; each row takes ~1.5 min; `rows`: run
-//! only the rows whose name contains it; `base`: `now` (today's defaults, the default) or
-//! `earlier`; `READOUT=spikes` for the spikes readout instead of the add task's membrane;
-//! `SEED=S` for parameters and data from seed S instead of 1)
+//! only the rows whose name contains it, or one of its `|`-separated parts; `base`: `now`
+//! (today's defaults, the default) or `earlier`; `READOUT=spikes` for the spikes readout instead
+//! of the add task's membrane; `SEED=S` for parameters and data from seed S instead of 1)
 
 use fptt_sim::fixed::{FixedLearner, Fmt, Numerics};
 use fptt_sim::fptt::FpttConfig;
@@ -66,7 +66,7 @@ fn main() {
         ),
     ];
     let only = args.get(4).cloned().unwrap_or_default();
-    let variants: Vec<_> = variants.into_iter().filter(|(name, _)| name.contains(only.as_str())).collect();
+    let variants: Vec<_> = variants.into_iter().filter(|(name, _)| only.split('|').any(|o| name.contains(o))).collect();
     let readout = match std::env::var("READOUT").as_deref() {
         Ok("spikes") => Readout::Spikes,
         _ => AddTask::READOUT,
