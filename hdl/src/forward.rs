@@ -566,19 +566,19 @@ pub fn check_fit(shape: Shape, lanes: usize, streams: usize) -> Result<(), Strin
     }
     let lim = 1usize << DIM_BITS;
     if shape.inputs > lim || shape.hidden > lim || shape.outputs > lim {
-        return Err(format!("shape {shape:?}: I, H and C are at most {lim}"));
+        return Err(format!("shape {shape}: I, H and C are at most {lim}"));
     }
     let bank = Banking::new(shape, lanes);
     if bank.weight_words() > 1 << WEIGHT_ADDR_BITS {
         return Err(format!(
-            "shape {shape:?} on {lanes} lanes needs {} weight words per lane; a lane's bank holds {}: use more lanes",
+            "shape {shape} on {lanes} lane(s) needs {} weight words per lane; a lane's bank holds {}: use more lanes",
             bank.weight_words(),
             1 << WEIGHT_ADDR_BITS
         ));
     }
     if bank.vector_words(streams) > 1 << BANK_ADDR_BITS {
         return Err(format!(
-            "{streams} streams of shape {shape:?} on {lanes} lanes need {} words per vector bank; a bank holds {}",
+            "{streams} streams of shape {shape} on {lanes} lane(s) need {} words per vector bank; a bank holds {}",
             bank.vector_words(streams),
             1 << BANK_ADDR_BITS
         ));

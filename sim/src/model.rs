@@ -53,6 +53,13 @@ pub struct Shape {
     pub readout: Readout,
 }
 
+/// "(I, H, C) = (2, 64, 1)", the sizes, for messages (the readout does not change them).
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(I, H, C) = ({}, {}, {})", self.inputs, self.hidden, self.outputs)
+    }
+}
+
 /// An impossible network size.
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("impossible network size {inputs}x{hidden}x{outputs}: inputs, hidden and outputs must each be 1..={max}")]
